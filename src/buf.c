@@ -1,0 +1,142 @@
+/* buf: growable byte buffer and allocation helpers (see buf.h). */
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Out-of-memory is not recoverable for a state machine that must stay
+ * consistent: abort loudly rather than limp on. */
+static void oom(size_t n)
+{
+    fprintf(stderr, "swoosh: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *sw_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *sw_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *sw_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *sw_xstrdup(const char *s)
+{
+    return sw_xstrndup(s, strlen(s));
+}
+
+char *sw_xstrndup(const char *s, size_t n)
+{
+    char *p = sw_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void sw_buf_reserve(sw_buf_t *b, size_t extra)
+{
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    b->data = sw_xrealloc(b->data, cap);
+    b->cap = cap;
+}
+
+void sw_buf_append(sw_buf_t *b, const void *p, size_t n)
+{
+    sw_buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void sw_buf_puts(sw_buf_t *b, const char *s)
+{
+    sw_buf_append(b, s, strlen(s));
+}
+
+void sw_buf_putc(sw_buf_t *b, char c)
+{
+    sw_buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void sw_buf_put_u64(sw_buf_t *b, uint64_t v)
+{
+    char tmp[24];
+    int i = (int)sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sw_buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(small)) {
+        sw_buf_append(b, small, (size_t)n);
+        return;
+    }
+    sw_buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void sw_buf_reset(sw_buf_t *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void sw_buf_free(sw_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+char *sw_buf_steal(sw_buf_t *b, size_t *len)
+{
+    if (!b->data)
+        sw_buf_reserve(b, 0);
+    char *p = b->data;
+    if (len)
+        *len = b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}

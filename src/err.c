@@ -1,0 +1,98 @@
+/* err: tables of system errors and rejection codes (see err.h). */
+#include "err.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int status;
+    const char *msg;
+} code_table[] = {
+#define SW_CODE_ROW(name, status, msg) {#name, status, msg},
+    SW_CODE_MAP(SW_CODE_ROW)
+#undef SW_CODE_ROW
+};
+
+const char *sw_code_name(sw_code_t c)
+{
+    return (unsigned)c < SW_C__COUNT ? code_table[c].name : "INTERNAL";
+}
+
+int sw_code_status(sw_code_t c)
+{
+    return (unsigned)c < SW_C__COUNT ? code_table[c].status : 500;
+}
+
+const char *sw_code_message(sw_code_t c)
+{
+    return (unsigned)c < SW_C__COUNT ? code_table[c].msg : "internal error";
+}
+
+sw_code_t sw_code_by_name(const char *name)
+{
+    for (unsigned i = 0; i < SW_C__COUNT; i++)
+        if (strcmp(code_table[i].name, name) == 0)
+            return (sw_code_t)i;
+    return SW_C__COUNT;
+}
+
+static const struct {
+    const char *name;
+    const char *msg;
+} err_table[] = {
+#define SWOOSH_ERR_ROW(name, msg) {"SWOOSH_" #name, msg},
+    SWOOSH_ERR_MAP(SWOOSH_ERR_ROW)
+#undef SWOOSH_ERR_ROW
+};
+
+#define ERR_COUNT (sizeof(err_table) / sizeof(err_table[0]))
+
+const char *swoosh_strerror(swoosh_err_t code)
+{
+    return (unsigned)code < ERR_COUNT ? err_table[code].msg : "unknown error";
+}
+
+const char *swoosh_err_name(swoosh_err_t code)
+{
+    return (unsigned)code < ERR_COUNT ? err_table[code].name
+                                      : "SWOOSH_UNKNOWN";
+}
+
+const char *swoosh_version(void)
+{
+    return SWOOSH_VERSION;
+}
+
+swoosh_err_t sw_error_set(swoosh_error *err, swoosh_err_t code, int sys_errno,
+                          const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    err->sys_errno = sys_errno;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+    va_end(ap);
+    if (sys_errno) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
+                 strerror(sys_errno));
+    }
+    return code;
+}
+
+void sw_error_prefix(swoosh_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char prefix[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof(prefix), fmt, ap);
+    va_end(ap);
+    char old[sizeof(err->msg)];
+    memcpy(old, err->msg, sizeof(old));
+    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+}
