@@ -92,7 +92,19 @@ void sw_error_prefix(swoosh_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof(prefix), fmt, ap);
     va_end(ap);
+    /* Build "prefix: old" by hand: the old message is cut, never the
+     * prefix, when the two do not fit. */
     char old[sizeof(err->msg)];
     memcpy(old, err->msg, sizeof(old));
-    snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
+    size_t plen = strlen(prefix);
+    if (plen > sizeof(err->msg) - 3)
+        plen = sizeof(err->msg) - 3;
+    memcpy(err->msg, prefix, plen);
+    memcpy(err->msg + plen, ": ", 2);
+    size_t room = sizeof(err->msg) - plen - 3;
+    size_t olen = strnlen(old, sizeof(old) - 1);
+    if (olen > room)
+        olen = room;
+    memcpy(err->msg + plen + 2, old, olen);
+    err->msg[plen + 2 + olen] = '\0';
 }
