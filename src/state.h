@@ -14,6 +14,7 @@
 #define SW_STATE_H
 
 #include "buf.h"
+#include "hash.h"
 #include "hlc.h"
 #include "swoosh.h"
 
@@ -170,6 +171,12 @@ struct swoosh_state {
     bool tasks_dirty;
     sw_buf_t full_jcs; /* whole projection, built on demand */
     bool full_dirty;
+    /* Hash cache (private to state.c): a reusable SHA-256 context, created
+     * on the first hash and never copied by sw_state_clone(), and the last
+     * hash, valid until the next touch. */
+    sw_sha256_t hasher;
+    char hash_hex[65];
+    bool hash_valid;
 };
 typedef struct swoosh_state sw_state_t;
 

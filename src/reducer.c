@@ -1,0 +1,339 @@
+/* reducer: SPEC §5 steps 4–7 over the catalog table, Meta bookkeeping, the
+ * quarantine record, and the step-3 precondition (see reducer.h). */
+#include "reducer.h"
+
+#include "reduce.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+const sw_guards_t SW_GUARDS_ALL_OK = {true, true, true, true, true};
+
+/* One sentence per rejection keeps every answer self-explanatory; shared by
+ * the per-section files so they format messages the same way. */
+void sw_reduce_msg(char msg[256], const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, 256, fmt, ap);
+    va_end(ap);
+}
+
+static void reject(sw_result_t *r, sw_code_t code)
+{
+    r->outcome = SW_OUT_REJECTED;
+    r->code = code;
+}
+
+static int current_phase(const sw_state_t *s, sw_section_t sec)
+{
+    switch (sec) {
+    case SW_SEC_INGESTION:
+        return (int)s->ingestion.phase;
+    case SW_SEC_COUNCIL:
+        return (int)s->council.phase;
+    case SW_SEC_ENVIRONMENT:
+        return (int)s->environment.phase;
+    case SW_SEC_EXECUTION:
+        return (int)s->execution.phase;
+    default:
+        return -1;
+    }
+}
+
+static int phase_count(sw_section_t sec)
+{
+    switch (sec) {
+    case SW_SEC_INGESTION:
+        return SW_ING__COUNT;
+    case SW_SEC_COUNCIL:
+        return SW_CNC__COUNT;
+    case SW_SEC_ENVIRONMENT:
+        return SW_ENV__COUNT;
+    case SW_SEC_EXECUTION:
+        return SW_EXE__COUNT;
+    default:
+        return 0;
+    }
+}
+
+/* "EXECUTION_BEAT needs Execution phase PLAN, WORK, REVIEW or REVERB; it is
+ * IDLE". */
+static void phase_msg(const sw_catalog_entry_t *e, int cur, char msg[256])
+{
+    char list[160] = "";
+    size_t off = 0;
+    int total = 0, seen = 0;
+    int np = phase_count(e->phase_section);
+    for (int ph = 0; ph < np; ph++)
+        if (e->phases & (1u << ph))
+            total++;
+    for (int ph = 0; ph < np; ph++) {
+        if (!(e->phases & (1u << ph)))
+            continue;
+        const char *sep = seen == 0 ? "" : seen == total - 1 ? " or " : ", ";
+        int w = snprintf(list + off, sizeof list - off, "%s%s", sep,
+                         sw_phase_name(e->phase_section, ph));
+        if (w > 0 && (size_t)w < sizeof list - off)
+            off += (size_t)w;
+        seen++;
+    }
+    sw_reduce_msg(msg, "%s needs %s phase %s; it is %s", e->name,
+                  sw_section_name(e->phase_section), list,
+                  sw_phase_name(e->phase_section, cur));
+}
+
+/* Meta of every logged record (SPEC §5 "Every applied transition sets
+ * Meta.Index+1, LastTransition, LastSigner, HLCLast"; the quarantine record
+ * too). */
+static void advance_meta(sw_state_t *s, const sw_proposal_t *p)
+{
+    s->meta.index++;
+    if (strcmp(s->meta.last_transition, p->entry->name) != 0)
+        sw_str_set(&s->meta.last_transition, p->entry->name);
+    if (strcmp(s->meta.last_signer, p->signer) != 0)
+        sw_str_set(&s->meta.last_signer, p->signer);
+    if (p->has_hlc)
+        s->meta.hlc_last = sw_hlc_max(&s->meta.hlc_last, &p->hlc);
+    sw_state_touch(s, SW_SEC_META);
+}
+
+static bool str_nonempty(const char *v)
+{
+    return v && v[0] != '\0';
+}
+
+/* Steps 4–7 of SPEC §5 in its order; the first failing step decides. All
+ * checks read the state only, so a rejection leaves it byte-identical; the
+ * effect (and Meta) is written only once everything passed. */
+void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
+               uint64_t received_at_ms, sw_result_t *r)
+{
+    const sw_catalog_entry_t *e = p->entry;
+    bool control = (e->flags & SW_T_CONTROL) != 0;
+
+    r->outcome = SW_OUT_REJECTED;
+    r->code = SW_C_OK;
+    r->msg[0] = '\0';
+    if (!g)
+        g = &SW_GUARDS_ALL_OK;
+
+    /* Step 4: HLC_SKEW, written without an overflowing addition. */
+    if (p->has_hlc && p->hlc.p > received_at_ms &&
+        p->hlc.p - received_at_ms > s->policy.max_clock_skew_ms) {
+        sw_reduce_msg(r->msg,
+                      "hlc physical time %llu ms is more than "
+                      "Policy.MaxClockSkewMs=%llu ms ahead of the server "
+                      "clock (%llu ms)",
+                      (unsigned long long)p->hlc.p,
+                      (unsigned long long)s->policy.max_clock_skew_ms,
+                      (unsigned long long)received_at_ms);
+        {
+            reject(r, SW_C_HLC_SKEW);
+            return;
+        }
+    }
+
+    /* Step 5. */
+    if (!control && s->control.paused) {
+        sw_reduce_msg(r->msg,
+                      "the system is paused; %s is not a Control transition",
+                      e->name);
+        {
+            reject(r, SW_C_PAUSED);
+            return;
+        }
+    }
+    if (!control && s->control.quarantined) {
+        sw_reduce_msg(r->msg,
+                      "the system is quarantined (%.150s); %s is not a "
+                      "Control transition",
+                      s->control.quarantine_reason, e->name);
+        {
+            reject(r, SW_C_QUARANTINED);
+            return;
+        }
+    }
+    if (!control && !(e->flags & SW_T_UNLICENSED) && !s->boot.licensed) {
+        sw_reduce_msg(r->msg,
+                      "the node is not licensed; %s needs LICENSE_GRANTED "
+                      "first",
+                      e->name);
+        {
+            reject(r, SW_C_NOT_LICENSED);
+            return;
+        }
+    }
+    if ((e->flags & SW_T_ADMIN) && s->policy.admins.n > 0 &&
+        !sw_strset_has(&s->policy.admins, p->signer)) {
+        sw_reduce_msg(r->msg,
+                      "signer \"%.128s\" is not in Policy.Admins; %s "
+                      "needs an admin",
+                      p->signer, e->name);
+        {
+            reject(r, SW_C_UNAUTHORIZED_SIGNER);
+            return;
+        }
+    }
+
+    /* Step 6: a policy violation is logged as a quarantine record. */
+    if (!g->policy_ok) {
+        char reason[300];
+        snprintf(reason, sizeof reason, "policy violation: %s by %s", e->name,
+                 p->signer);
+        advance_meta(s, p);
+        s->control.quarantined = true;
+        sw_str_set(&s->control.quarantine_reason, reason);
+        sw_state_touch(s, SW_SEC_CONTROL);
+        r->outcome = SW_OUT_QUARANTINED;
+        r->code = SW_C_POLICY_VIOLATION;
+        sw_reduce_msg(r->msg, "%.250s; the system is quarantined", reason);
+        return;
+    }
+    static const struct {
+        unsigned bit;
+        size_t off;
+        const char *name;
+    } guard_rows[] = {
+        {SW_G_LICENSE, offsetof(sw_guards_t, license_ok), "LicenseOK"},
+        {SW_G_BACKBEAT, offsetof(sw_guards_t, backbeat_ok), "BackbeatOK"},
+        {SW_G_QUORUM, offsetof(sw_guards_t, quorum_ok), "QuorumOK"},
+        {SW_G_MCP, offsetof(sw_guards_t, mcp_healthy), "MCPHealthy"},
+    };
+    for (size_t i = 0; i < sizeof guard_rows / sizeof guard_rows[0]; i++) {
+        bool ok = *(const bool *)((const char *)g + guard_rows[i].off);
+        if ((e->guards & guard_rows[i].bit) && !ok) {
+            sw_reduce_msg(r->msg, "guard %s rejected %s", guard_rows[i].name,
+                          e->name);
+            {
+                reject(r, SW_C_GUARD_REJECTED);
+                return;
+            }
+        }
+    }
+
+    /* Step 7: window, phase, council id, then the row's own conditions. */
+    if ((e->flags & SW_T_WINDOW) && str_nonempty(p->window_id) &&
+        str_nonempty(s->execution.active_window_id) &&
+        strcmp(p->window_id, s->execution.active_window_id) != 0) {
+        sw_reduce_msg(r->msg,
+                      "window_id \"%.100s\" is not the active window "
+                      "\"%.100s\"",
+                      p->window_id, s->execution.active_window_id);
+        {
+            reject(r, SW_C_WINDOW_MISMATCH);
+            return;
+        }
+    }
+    if (e->phase_section != SW_SEC__COUNT) {
+        int cur = current_phase(s, e->phase_section);
+        if (cur < 0 || !(e->phases & (1u << cur))) {
+            phase_msg(e, cur, r->msg);
+            {
+                reject(r, SW_C_INVALID_PHASE);
+                return;
+            }
+        }
+    }
+    if ((e->flags & SW_T_COUNCIL_ID) &&
+        strcmp(p->pl.council_id ? p->pl.council_id : "",
+               s->council.council_id) != 0) {
+        sw_reduce_msg(r->msg,
+                      "council_id \"%.100s\" is not the current council "
+                      "\"%.100s\"",
+                      p->pl.council_id ? p->pl.council_id : "",
+                      s->council.council_id);
+        {
+            reject(r, SW_C_COUNCIL_MISMATCH);
+            return;
+        }
+    }
+    if (e->check) {
+        sw_code_t c = e->check(s, p, r->msg);
+        if (c != SW_C_OK) {
+            reject(r, c);
+            return;
+        }
+    }
+
+    advance_meta(s, p);
+    e->apply(s, p);
+    r->outcome = SW_OUT_APPLIED;
+    r->code = SW_C_OK;
+    sw_reduce_msg(r->msg, "%s applied", e->name);
+}
+
+/* Step 3 of SPEC §5: an optimistic-concurrency precondition; "genesis" is a
+ * convenience for "nothing applied yet" (the seed's curl example). */
+sw_code_t sw_check_precondition(const sw_proposal_t *p, uint64_t index,
+                                const char *current_hash, char msg[256])
+{
+    const char *want = p->current_state_hash;
+    msg[0] = '\0';
+    if (!want || want[0] == '\0' || strcmp(want, "*") == 0)
+        return SW_C_OK;
+    if (strcmp(want, "genesis") == 0) {
+        if (index == 0)
+            return SW_C_OK;
+        sw_reduce_msg(msg,
+                      "current_state_hash \"genesis\" needs index 0; the "
+                      "state is at index %llu with hash %s",
+                      (unsigned long long)index, current_hash);
+        return SW_C_STATE_HASH_MISMATCH;
+    }
+    if (strcmp(want, current_hash) == 0)
+        return SW_C_OK;
+    sw_reduce_msg(msg,
+                  "current_state_hash does not match; the current state "
+                  "hash is %s",
+                  current_hash);
+    return SW_C_STATE_HASH_MISMATCH;
+}
+
+/* WAL records and logs name outcomes in lowercase (SPEC §4). */
+const char *sw_outcome_name(sw_outcome_t o)
+{
+    switch (o) {
+    case SW_OUT_APPLIED:
+        return "applied";
+    case SW_OUT_QUARANTINED:
+        return "quarantined";
+    case SW_OUT_REJECTED:
+        break;
+    }
+    return "rejected";
+}
+
+/* Guard outcomes are recorded in the WAL record so replay never re-evaluates
+ * them (SPEC §1.2, §4). */
+json_t *sw_guards_to_json(const sw_guards_t *g)
+{
+    return json_pack("{s:b, s:b, s:b, s:b, s:b}", "BackbeatOK", g->backbeat_ok,
+                     "LicenseOK", g->license_ok, "MCPHealthy", g->mcp_healthy,
+                     "PolicyOK", g->policy_ok, "QuorumOK", g->quorum_ok);
+}
+
+/* Strict inverse of sw_guards_to_json: exactly the five booleans, so a
+ * damaged record is noticed rather than replayed with a default. */
+bool sw_guards_from_json(const json_t *j, sw_guards_t *g)
+{
+    static const char *const names[] = {"BackbeatOK", "LicenseOK", "MCPHealthy",
+                                        "PolicyOK", "QuorumOK"};
+    bool *dst[] = {&g->backbeat_ok, &g->license_ok, &g->mcp_healthy,
+                   &g->policy_ok, &g->quorum_ok};
+    sw_guards_t tmp;
+    bool *tdst[] = {&tmp.backbeat_ok, &tmp.license_ok, &tmp.mcp_healthy,
+                    &tmp.policy_ok, &tmp.quorum_ok};
+    if (!json_is_object(j) || json_object_size(j) != 5)
+        return false;
+    for (size_t i = 0; i < 5; i++) {
+        json_t *v = json_object_get(j, names[i]);
+        if (!json_is_boolean(v))
+            return false;
+        *tdst[i] = json_is_true(v);
+    }
+    for (size_t i = 0; i < 5; i++)
+        *dst[i] = *tdst[i];
+    return true;
+}

@@ -1,0 +1,1536 @@
+/* state: OrchestratorState, its cached canonical form and hash (state.h).
+ *
+ * Canonical text is cached per section; Execution's cache stops right before
+ * the Tasks value, whose text (tasks_jcs) is assembled from one cached member
+ * text per task. A transition therefore re-serialises only what it touched,
+ * and the hash streams SHA-256 over the pieces without concatenating them.
+ */
+#include "state.h"
+
+#include "canon.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SAFE_INT 9007199254740991ULL /* 2^53-1, JCS's exact range */
+#define MAX_ID       128                 /* SPEC §5 id bound */
+#define MAX_TEXT     1024                /* SPEC §5 text bound */
+#define MAX_LIST     256 /* roles, sources, resources, params, admins */
+#define MAX_TASKS    65536
+#define MAX_MEMBERS  4096
+
+/* Appends a string literal without strlen. */
+#define PUTL(b, lit) sw_buf_append((b), (lit), sizeof(lit) - 1)
+
+/* ------------------------------------------------------------- names */
+
+static const char *const section_names[SW_SEC__COUNT] = {
+    "Boot",      "Control",   "Council", "Environment",
+    "Execution", "Ingestion", "Meta",    "Policy",
+};
+
+static const char *const ing_phases[SW_ING__COUNT] = {
+    "IDLE", "FETCH", "VALIDATE", "INDEX", "READY", "FAILED"};
+static const char *const cnc_phases[SW_CNC__COUNT] = {"PLAN_ROLES", "ELECT",
+                                                      "TOOLING_SYNC", "READY"};
+static const char *const env_phases[SW_ENV__COUNT] = {
+    "IDLE", "ALLOCATE", "PROVISION", "HEALTHCHECK", "READY", "DEGRADED"};
+static const char *const exe_phases[SW_EXE__COUNT] = {"IDLE", "PLAN", "WORK",
+                                                      "REVIEW", "REVERB"};
+static const char *const task_statuses[SW_TASK__COUNT] = {
+    "OPEN", "CLAIMED", "COMPLETED", "FAILED"};
+
+/* Section names are the projection's keys (SPEC §3). */
+const char *sw_section_name(sw_section_t s)
+{
+    return (unsigned)s < SW_SEC__COUNT ? section_names[s] : NULL;
+}
+
+/* Used by GET /state?projection=<Section> (SPEC §6). */
+sw_section_t sw_section_by_name(const char *name)
+{
+    for (int i = 0; name && i < SW_SEC__COUNT; i++)
+        if (strcmp(section_names[i], name) == 0)
+            return (sw_section_t)i;
+    return SW_SEC__COUNT;
+}
+
+static const char *const *phase_table(sw_section_t sec, int *count)
+{
+    switch (sec) {
+    case SW_SEC_INGESTION:
+        *count = SW_ING__COUNT;
+        return ing_phases;
+    case SW_SEC_COUNCIL:
+        *count = SW_CNC__COUNT;
+        return cnc_phases;
+    case SW_SEC_ENVIRONMENT:
+        *count = SW_ENV__COUNT;
+        return env_phases;
+    case SW_SEC_EXECUTION:
+        *count = SW_EXE__COUNT;
+        return exe_phases;
+    default:
+        *count = 0;
+        return NULL;
+    }
+}
+
+/* Phase names are part of the projection and so of the hash (SPEC §3). */
+const char *sw_phase_name(sw_section_t sec, int phase)
+{
+    int n;
+    const char *const *t = phase_table(sec, &n);
+    return t && phase >= 0 && phase < n ? t[phase] : NULL;
+}
+
+/* The inverse of sw_phase_name(), for loading projections. */
+int sw_phase_by_name(sw_section_t sec, const char *name)
+{
+    int n;
+    const char *const *t = phase_table(sec, &n);
+    for (int i = 0; t && name && i < n; i++)
+        if (strcmp(t[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Task statuses of SPEC §3 (OPEN|CLAIMED|COMPLETED|FAILED). */
+const char *sw_task_status_name(sw_task_status_t st)
+{
+    return (unsigned)st < SW_TASK__COUNT ? task_statuses[st] : NULL;
+}
+
+/* The inverse of sw_task_status_name(); GET /api/v1/tasks?status= maps its
+ * lowercase filter onto these names. */
+int sw_task_status_by_name(const char *name)
+{
+    for (int i = 0; name && i < SW_TASK__COUNT; i++)
+        if (strcmp(task_statuses[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------ small helpers */
+
+/* State strings are owned and never NULL (state.h), so every write goes
+ * through here. */
+void sw_str_set(char **dst, const char *src)
+{
+    char *copy = sw_xstrdup(src ? src : "");
+    free(*dst);
+    *dst = copy;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return sw_xstrdup(s ? s : "");
+}
+
+static void invalidate(sw_state_t *s)
+{
+    s->full_dirty = true;
+    s->hash_valid = false;
+}
+
+/* ------------------------------------------------------------- tasks */
+
+/* A fresh OPEN task (SPEC §5 EXECUTION_TASK_CREATED): CreatedIndex and
+ * UpdatedIndex are the new Meta.Index. Caller owns; its cache is stale. */
+sw_task_t *sw_task_new(const char *id, const char *title, uint64_t index)
+{
+    sw_task_t *t = sw_xcalloc(1, sizeof(*t));
+    t->id = dup_or_empty(id);
+    t->title = dup_or_empty(title);
+    t->claimant = sw_xstrdup("");
+    t->result = sw_xstrdup("");
+    t->status = SW_TASK_OPEN;
+    t->created_index = index;
+    t->updated_index = index;
+    t->dirty = true;
+    return t;
+}
+
+/* Pairs with sw_task_new(); NULL is a no-op. */
+void sw_task_free(sw_task_t *t)
+{
+    if (!t)
+        return;
+    free(t->id);
+    free(t->title);
+    free(t->claimant);
+    free(t->result);
+    sw_buf_free(&t->jcs);
+    free(t);
+}
+
+static sw_task_t *task_clone(const sw_task_t *t)
+{
+    sw_task_t *c = sw_xcalloc(1, sizeof(*c));
+    c->id = sw_xstrdup(t->id);
+    c->title = sw_xstrdup(t->title);
+    c->claimant = sw_xstrdup(t->claimant);
+    c->result = sw_xstrdup(t->result);
+    c->status = t->status;
+    c->created_index = t->created_index;
+    c->updated_index = t->updated_index;
+    c->dirty = t->dirty;
+    if (t->jcs.len)
+        sw_buf_append(&c->jcs, t->jcs.data, t->jcs.len);
+    return c;
+}
+
+/* Position of `id` in the sorted task array, or where it would go
+ * (*found tells which). */
+static size_t tasks_lower_bound(const sw_tasks_t *ts, const char *id,
+                                bool *found)
+{
+    size_t lo = 0, hi = ts->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = sw_canon_keycmp(ts->items[mid]->id, id);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < ts->n && strcmp(ts->items[lo]->id, id) == 0;
+    return lo;
+}
+
+/* Tasks are kept in JCS member order, so lookups are binary searches and
+ * serialising needs no sort. */
+sw_task_t *sw_tasks_find(const sw_tasks_t *ts, const char *id)
+{
+    bool found;
+    size_t i = tasks_lower_bound(ts, id, &found);
+    return found ? ts->items[i] : NULL;
+}
+
+/* EXECUTION_TASK_CREATED adds a task (SPEC §5); the Tasks text is rebuilt
+ * on the next refresh. */
+void sw_tasks_insert(sw_state_t *s, sw_task_t *t)
+{
+    sw_tasks_t *ts = &s->execution.tasks;
+    bool found;
+    size_t i = tasks_lower_bound(ts, t->id, &found);
+    SW_ASSERT(!found);
+    if (ts->n == ts->cap) {
+        ts->cap = ts->cap ? ts->cap * 2 : 16;
+        ts->items = sw_xrealloc(ts->items, ts->cap * sizeof(*ts->items));
+    }
+    memmove(ts->items + i + 1, ts->items + i, (ts->n - i) * sizeof(*ts->items));
+    ts->items[i] = t;
+    ts->n++;
+    t->dirty = true;
+    s->tasks_dirty = true;
+    invalidate(s);
+}
+
+/* EXECUTION_WINDOW_OPENED evicts COMPLETED and FAILED tasks (SPEC §5). */
+void sw_tasks_evict_finished(sw_state_t *s)
+{
+    sw_tasks_t *ts = &s->execution.tasks;
+    size_t k = 0;
+    for (size_t i = 0; i < ts->n; i++) {
+        sw_task_t *t = ts->items[i];
+        if (t->status == SW_TASK_COMPLETED || t->status == SW_TASK_FAILED)
+            sw_task_free(t);
+        else
+            ts->items[k++] = t;
+    }
+    if (k != ts->n) {
+        ts->n = k;
+        s->tasks_dirty = true;
+        invalidate(s);
+    }
+}
+
+static void tasks_free(sw_tasks_t *ts)
+{
+    for (size_t i = 0; i < ts->n; i++)
+        sw_task_free(ts->items[i]);
+    free(ts->items);
+    ts->items = NULL;
+    ts->n = ts->cap = 0;
+}
+
+/* ------------------------------------------------- sets and maps */
+
+static size_t strset_lower_bound(const sw_strset_t *ss, const char *v,
+                                 bool *found)
+{
+    size_t lo = 0, hi = ss->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(ss->items[mid], v) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < ss->n && strcmp(ss->items[lo], v) == 0;
+    return lo;
+}
+
+/* Approvals and Admins are sorted bytewise and unique (SPEC §5). */
+bool sw_strset_has(const sw_strset_t *ss, const char *v)
+{
+    bool found;
+    strset_lower_bound(ss, v, &found);
+    return found;
+}
+
+/* Keeps the set sorted and unique as SPEC §5 requires of Approvals and
+ * Admins. */
+void sw_strset_add(sw_strset_t *ss, const char *v)
+{
+    bool found;
+    size_t i = strset_lower_bound(ss, v, &found);
+    if (found)
+        return;
+    if (ss->n == ss->cap) {
+        ss->cap = ss->cap ? ss->cap * 2 : 8;
+        ss->items = sw_xrealloc(ss->items, ss->cap * sizeof(*ss->items));
+    }
+    memmove(ss->items + i + 1, ss->items + i, (ss->n - i) * sizeof(*ss->items));
+    ss->items[i] = sw_xstrdup(v);
+    ss->n++;
+}
+
+/* Approvals=[] and Admins replaced wholesale (SPEC §5). */
+void sw_strset_clear(sw_strset_t *ss)
+{
+    for (size_t i = 0; i < ss->n; i++)
+        free(ss->items[i]);
+    ss->n = 0;
+}
+
+static void strset_free(sw_strset_t *ss)
+{
+    sw_strset_clear(ss);
+    free(ss->items);
+    ss->items = NULL;
+    ss->cap = 0;
+}
+
+static void strset_copy(sw_strset_t *dst, const sw_strset_t *src)
+{
+    dst->n = dst->cap = src->n;
+    dst->items = src->n ? sw_xmalloc(src->n * sizeof(char *)) : NULL;
+    for (size_t i = 0; i < src->n; i++)
+        dst->items[i] = sw_xstrdup(src->items[i]);
+}
+
+/* Resources and Params are replaced wholesale (SPEC §5). */
+void sw_map_clear(sw_map_t *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->items[i].key);
+        free(m->items[i].value);
+    }
+    m->n = 0;
+}
+
+static void map_free(sw_map_t *m)
+{
+    sw_map_clear(m);
+    free(m->items);
+    m->items = NULL;
+    m->cap = 0;
+}
+
+static void map_copy(sw_map_t *dst, const sw_map_t *src)
+{
+    dst->n = dst->cap = src->n;
+    dst->items = src->n ? sw_xmalloc(src->n * sizeof(sw_kv_t)) : NULL;
+    for (size_t i = 0; i < src->n; i++) {
+        dst->items[i].key = sw_xstrdup(src->items[i].key);
+        dst->items[i].value = sw_xstrdup(src->items[i].value);
+    }
+}
+
+static size_t map_lower_bound(const sw_map_t *m, const char *key, bool *found)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (sw_canon_keycmp(m->items[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < m->n && strcmp(m->items[lo].key, key) == 0;
+    return lo;
+}
+
+/* Maps are kept in JCS member order so serialising needs no sort. */
+void sw_map_set(sw_map_t *m, const char *key, const char *value)
+{
+    bool found;
+    size_t i = map_lower_bound(m, key, &found);
+    if (found) {
+        sw_str_set(&m->items[i].value, value);
+        return;
+    }
+    if (m->n == m->cap) {
+        m->cap = m->cap ? m->cap * 2 : 8;
+        m->items = sw_xrealloc(m->items, m->cap * sizeof(*m->items));
+    }
+    memmove(m->items + i + 1, m->items + i, (m->n - i) * sizeof(*m->items));
+    m->items[i].key = sw_xstrdup(key);
+    m->items[i].value = dup_or_empty(value);
+    m->n++;
+}
+
+/* Borrowed value, or NULL when the key is absent. */
+const char *sw_map_get(const sw_map_t *m, const char *key)
+{
+    bool found;
+    size_t i = map_lower_bound(m, key, &found);
+    return found ? m->items[i].value : NULL;
+}
+
+/* ----------------------------------------------------------- council */
+
+/* COUNCIL_ROLE_CLAIMED/RELEASED and EXECUTION_APPROVAL look members up by
+ * agent (SPEC §5); councils are small, so a scan is the right tool. */
+int sw_council_find_member(const sw_state_t *s, const char *agent_id)
+{
+    for (size_t i = 0; i < s->council.n_members; i++)
+        if (strcmp(s->council.members[i].agent_id, agent_id) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* "role planned" checks of SPEC §5. */
+int sw_council_find_role(const sw_state_t *s, const char *role)
+{
+    for (size_t i = 0; i < s->council.n_roles; i++)
+        if (strcmp(s->council.roles[i].role, role) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* "role vacant" checks of SPEC §5. */
+int sw_council_role_holder(const sw_state_t *s, const char *role)
+{
+    for (size_t i = 0; i < s->council.n_members; i++)
+        if (strcmp(s->council.members[i].role, role) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ------------------------------------------------- life cycle */
+
+static void mark_all_dirty(sw_state_t *s)
+{
+    for (int i = 0; i < SW_SEC__COUNT; i++)
+        s->sec_dirty[i] = true;
+    s->tasks_dirty = true;
+    for (size_t i = 0; i < s->execution.tasks.n; i++)
+        s->execution.tasks.items[i]->dirty = true;
+    invalidate(s);
+}
+
+/* The built-in genesis of SPEC §3: SchemaVersion 1, ApprovalThreshold 1,
+ * MaxTasks 4096, MaxMembers 256, MaxClockSkewMs 300000, HLCLast
+ * 0-0-0000000000000000, Council PLAN_ROLES, every other phase IDLE, and
+ * empty strings, false, 0 and empty collections everywhere else. Boot.NodeID
+ * is "" on every node so genesis is identical everywhere (SPEC §6). */
+sw_state_t *sw_state_new_genesis(void)
+{
+    sw_state_t *s = sw_xcalloc(1, sizeof(*s));
+    s->meta.schema_version = 1;
+    s->meta.last_transition = sw_xstrdup("");
+    s->meta.last_signer = sw_xstrdup("");
+    s->boot.license_id = sw_xstrdup("");
+    s->boot.node_id = sw_xstrdup("");
+    s->ingestion.phase = SW_ING_IDLE;
+    s->ingestion.content_hash = sw_xstrdup("");
+    s->ingestion.last_error = sw_xstrdup("");
+    s->council.phase = SW_CNC_PLAN_ROLES;
+    s->council.council_id = sw_xstrdup("");
+    s->council.quorum_cert_hash = sw_xstrdup("");
+    s->environment.phase = SW_ENV_IDLE;
+    s->environment.last_error = sw_xstrdup("");
+    s->execution.phase = SW_EXE_IDLE;
+    s->execution.active_window_id = sw_xstrdup("");
+    s->control.quarantine_reason = sw_xstrdup("");
+    s->policy.approval_threshold = 1;
+    s->policy.max_tasks = 4096;
+    s->policy.max_members = 256;
+    s->policy.max_clock_skew_ms = 300000;
+    mark_all_dirty(s);
+    return s;
+}
+
+static void sources_free(sw_source_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(src[i].id);
+        free(src[i].uri);
+    }
+    free(src);
+}
+
+static void roles_free(sw_role_t *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(r[i].role);
+    free(r);
+}
+
+static void members_free(sw_member_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].role);
+        free(m[i].agent_id);
+    }
+    free(m);
+}
+
+/* Frees everything a state owns; NULL is a no-op. */
+void sw_state_free(sw_state_t *s)
+{
+    if (!s)
+        return;
+    free(s->meta.last_transition);
+    free(s->meta.last_signer);
+    free(s->boot.license_id);
+    free(s->boot.node_id);
+    sources_free(s->ingestion.sources, s->ingestion.n_sources);
+    free(s->ingestion.content_hash);
+    free(s->ingestion.last_error);
+    free(s->council.council_id);
+    free(s->council.quorum_cert_hash);
+    roles_free(s->council.roles, s->council.n_roles);
+    members_free(s->council.members, s->council.n_members);
+    map_free(&s->environment.resources);
+    free(s->environment.last_error);
+    free(s->execution.active_window_id);
+    tasks_free(&s->execution.tasks);
+    strset_free(&s->execution.approvals);
+    free(s->control.quarantine_reason);
+    strset_free(&s->policy.admins);
+    map_free(&s->policy.params);
+    for (int i = 0; i < SW_SEC__COUNT; i++)
+        sw_buf_free(&s->sec_jcs[i]);
+    sw_buf_free(&s->tasks_jcs);
+    sw_buf_free(&s->full_jcs);
+    sw_sha256_destroy(&s->hasher);
+    free(s);
+}
+
+static void buf_copy(sw_buf_t *dst, const sw_buf_t *src)
+{
+    *dst = (sw_buf_t)SW_BUF_INIT;
+    if (src->len)
+        sw_buf_append(dst, src->data, src->len);
+}
+
+/* The executor works on a copy and publishes it only after the WAL commit
+ * (SPEC §4), so a copy must be complete, caches included, to keep the next
+ * hash incremental. The hash context is not shared: each copy makes its
+ * own on first use. */
+sw_state_t *sw_state_clone(const sw_state_t *s)
+{
+    sw_state_t *c = sw_xcalloc(1, sizeof(*c));
+    c->meta = s->meta;
+    c->meta.last_transition = sw_xstrdup(s->meta.last_transition);
+    c->meta.last_signer = sw_xstrdup(s->meta.last_signer);
+    c->boot = s->boot;
+    c->boot.license_id = sw_xstrdup(s->boot.license_id);
+    c->boot.node_id = sw_xstrdup(s->boot.node_id);
+
+    c->ingestion = s->ingestion;
+    c->ingestion.content_hash = sw_xstrdup(s->ingestion.content_hash);
+    c->ingestion.last_error = sw_xstrdup(s->ingestion.last_error);
+    c->ingestion.sources =
+        s->ingestion.n_sources
+            ? sw_xmalloc(s->ingestion.n_sources * sizeof(sw_source_t))
+            : NULL;
+    for (size_t i = 0; i < s->ingestion.n_sources; i++) {
+        c->ingestion.sources[i].id = sw_xstrdup(s->ingestion.sources[i].id);
+        c->ingestion.sources[i].uri = sw_xstrdup(s->ingestion.sources[i].uri);
+    }
+
+    c->council = s->council;
+    c->council.council_id = sw_xstrdup(s->council.council_id);
+    c->council.quorum_cert_hash = sw_xstrdup(s->council.quorum_cert_hash);
+    c->council.roles = s->council.n_roles
+                           ? sw_xmalloc(s->council.n_roles * sizeof(sw_role_t))
+                           : NULL;
+    for (size_t i = 0; i < s->council.n_roles; i++) {
+        c->council.roles[i].role = sw_xstrdup(s->council.roles[i].role);
+        c->council.roles[i].required = s->council.roles[i].required;
+    }
+    c->council.cap_members = s->council.n_members;
+    c->council.members =
+        s->council.n_members
+            ? sw_xmalloc(s->council.n_members * sizeof(sw_member_t))
+            : NULL;
+    for (size_t i = 0; i < s->council.n_members; i++) {
+        const sw_member_t *m = &s->council.members[i];
+        c->council.members[i].role = sw_xstrdup(m->role);
+        c->council.members[i].agent_id = sw_xstrdup(m->agent_id);
+        c->council.members[i].joined_index = m->joined_index;
+    }
+
+    c->environment = s->environment;
+    c->environment.last_error = sw_xstrdup(s->environment.last_error);
+    map_copy(&c->environment.resources, &s->environment.resources);
+
+    c->execution = s->execution;
+    c->execution.active_window_id = sw_xstrdup(s->execution.active_window_id);
+    strset_copy(&c->execution.approvals, &s->execution.approvals);
+    const sw_tasks_t *ts = &s->execution.tasks;
+    c->execution.tasks.n = c->execution.tasks.cap = ts->n;
+    c->execution.tasks.items =
+        ts->n ? sw_xmalloc(ts->n * sizeof(sw_task_t *)) : NULL;
+    for (size_t i = 0; i < ts->n; i++)
+        c->execution.tasks.items[i] = task_clone(ts->items[i]);
+
+    c->control = s->control;
+    c->control.quarantine_reason = sw_xstrdup(s->control.quarantine_reason);
+
+    c->policy = s->policy;
+    strset_copy(&c->policy.admins, &s->policy.admins);
+    map_copy(&c->policy.params, &s->policy.params);
+
+    for (int i = 0; i < SW_SEC__COUNT; i++) {
+        buf_copy(&c->sec_jcs[i], &s->sec_jcs[i]);
+        c->sec_dirty[i] = s->sec_dirty[i];
+    }
+    buf_copy(&c->tasks_jcs, &s->tasks_jcs);
+    c->tasks_dirty = s->tasks_dirty;
+    buf_copy(&c->full_jcs, &s->full_jcs);
+    c->full_dirty = s->full_dirty;
+    c->hasher.ctx = NULL;
+    memcpy(c->hash_hex, s->hash_hex, sizeof(c->hash_hex));
+    c->hash_valid = s->hash_valid;
+    return c;
+}
+
+/* --------------------------------------------------- serialisation */
+
+static void put_uint(sw_buf_t *b, uint64_t v)
+{
+    sw_buf_put_u64(b, v);
+}
+
+static void put_bool(sw_buf_t *b, bool v)
+{
+    if (v)
+        PUTL(b, "true");
+    else
+        PUTL(b, "false");
+}
+
+static void put_strset(sw_buf_t *b, const sw_strset_t *ss)
+{
+    sw_buf_putc(b, '[');
+    for (size_t i = 0; i < ss->n; i++) {
+        if (i)
+            sw_buf_putc(b, ',');
+        sw_canon_cstr(b, ss->items[i]);
+    }
+    sw_buf_putc(b, ']');
+}
+
+static void put_map(sw_buf_t *b, const sw_map_t *m)
+{
+    sw_buf_putc(b, '{');
+    for (size_t i = 0; i < m->n; i++) {
+        if (i)
+            sw_buf_putc(b, ',');
+        sw_canon_cstr(b, m->items[i].key);
+        sw_buf_putc(b, ':');
+        sw_canon_cstr(b, m->items[i].value);
+    }
+    sw_buf_putc(b, '}');
+}
+
+/* Each writer emits members in JCS order; the names are ASCII, so that
+ * order is plain byte order (checked against a generic JCS in tests). */
+static void write_boot(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"LicenseID\":");
+    sw_canon_cstr(b, s->boot.license_id);
+    PUTL(b, ",\"Licensed\":");
+    put_bool(b, s->boot.licensed);
+    PUTL(b, ",\"NodeID\":");
+    sw_canon_cstr(b, s->boot.node_id);
+    sw_buf_putc(b, '}');
+}
+
+static void write_control(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"Degraded\":");
+    put_bool(b, s->control.degraded);
+    PUTL(b, ",\"Paused\":");
+    put_bool(b, s->control.paused);
+    PUTL(b, ",\"QuarantineReason\":");
+    sw_canon_cstr(b, s->control.quarantine_reason);
+    PUTL(b, ",\"Quarantined\":");
+    put_bool(b, s->control.quarantined);
+    PUTL(b, ",\"Recovering\":");
+    put_bool(b, s->control.recovering);
+    sw_buf_putc(b, '}');
+}
+
+static void write_council(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"CouncilID\":");
+    sw_canon_cstr(b, s->council.council_id);
+    PUTL(b, ",\"Epoch\":");
+    put_uint(b, s->council.epoch);
+    PUTL(b, ",\"Members\":[");
+    for (size_t i = 0; i < s->council.n_members; i++) {
+        const sw_member_t *m = &s->council.members[i];
+        if (i)
+            sw_buf_putc(b, ',');
+        PUTL(b, "{\"AgentID\":");
+        sw_canon_cstr(b, m->agent_id);
+        PUTL(b, ",\"JoinedIndex\":");
+        put_uint(b, m->joined_index);
+        PUTL(b, ",\"Role\":");
+        sw_canon_cstr(b, m->role);
+        sw_buf_putc(b, '}');
+    }
+    PUTL(b, "],\"Phase\":\"");
+    sw_buf_puts(b, cnc_phases[s->council.phase]);
+    PUTL(b, "\",\"PlannedRoles\":[");
+    for (size_t i = 0; i < s->council.n_roles; i++) {
+        if (i)
+            sw_buf_putc(b, ',');
+        PUTL(b, "{\"Required\":");
+        put_bool(b, s->council.roles[i].required);
+        PUTL(b, ",\"Role\":");
+        sw_canon_cstr(b, s->council.roles[i].role);
+        sw_buf_putc(b, '}');
+    }
+    PUTL(b, "],\"Quorum\":");
+    put_uint(b, s->council.quorum);
+    PUTL(b, ",\"QuorumCertHash\":");
+    sw_canon_cstr(b, s->council.quorum_cert_hash);
+    sw_buf_putc(b, '}');
+}
+
+static void write_environment(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"Epoch\":");
+    put_uint(b, s->environment.epoch);
+    PUTL(b, ",\"LastError\":");
+    sw_canon_cstr(b, s->environment.last_error);
+    PUTL(b, ",\"Phase\":\"");
+    sw_buf_puts(b, env_phases[s->environment.phase]);
+    PUTL(b, "\",\"Resources\":");
+    put_map(b, &s->environment.resources);
+    sw_buf_putc(b, '}');
+}
+
+/* Execution's head: everything up to and including `"Tasks":`. Tasks is
+ * the last member in JCS order, so head + tasks_jcs + "}" is the whole
+ * section. */
+static void write_execution_head(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"ActiveWindowID\":");
+    sw_canon_cstr(b, s->execution.active_window_id);
+    PUTL(b, ",\"Approvals\":");
+    put_strset(b, &s->execution.approvals);
+    PUTL(b, ",\"BeatIndex\":");
+    put_uint(b, s->execution.beat_index);
+    PUTL(b, ",\"Epoch\":");
+    put_uint(b, s->execution.epoch);
+    PUTL(b, ",\"Phase\":\"");
+    sw_buf_puts(b, exe_phases[s->execution.phase]);
+    PUTL(b, "\",\"Tasks\":");
+}
+
+static void write_task(const sw_task_t *t, sw_buf_t *b)
+{
+    sw_canon_cstr(b, t->id);
+    PUTL(b, ":{\"Claimant\":");
+    sw_canon_cstr(b, t->claimant);
+    PUTL(b, ",\"CreatedIndex\":");
+    put_uint(b, t->created_index);
+    PUTL(b, ",\"Result\":");
+    sw_canon_cstr(b, t->result);
+    PUTL(b, ",\"Status\":\"");
+    sw_buf_puts(b, task_statuses[t->status]);
+    PUTL(b, "\",\"Title\":");
+    sw_canon_cstr(b, t->title);
+    PUTL(b, ",\"UpdatedIndex\":");
+    put_uint(b, t->updated_index);
+    sw_buf_putc(b, '}');
+}
+
+static void write_ingestion(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"ContentHash\":");
+    sw_canon_cstr(b, s->ingestion.content_hash);
+    PUTL(b, ",\"Epoch\":");
+    put_uint(b, s->ingestion.epoch);
+    PUTL(b, ",\"LastError\":");
+    sw_canon_cstr(b, s->ingestion.last_error);
+    PUTL(b, ",\"Phase\":\"");
+    sw_buf_puts(b, ing_phases[s->ingestion.phase]);
+    PUTL(b, "\",\"Sources\":[");
+    for (size_t i = 0; i < s->ingestion.n_sources; i++) {
+        if (i)
+            sw_buf_putc(b, ',');
+        PUTL(b, "{\"ID\":");
+        sw_canon_cstr(b, s->ingestion.sources[i].id);
+        PUTL(b, ",\"URI\":");
+        sw_canon_cstr(b, s->ingestion.sources[i].uri);
+        sw_buf_putc(b, '}');
+    }
+    PUTL(b, "]}");
+}
+
+static void write_meta(const sw_state_t *s, sw_buf_t *b)
+{
+    char hlc[SW_HLC_STRLEN];
+    size_t n = sw_hlc_format(&s->meta.hlc_last, hlc);
+    PUTL(b, "{\"HLCLast\":\"");
+    sw_buf_append(b, hlc, n);
+    PUTL(b, "\",\"Index\":");
+    put_uint(b, s->meta.index);
+    PUTL(b, ",\"LastSigner\":");
+    sw_canon_cstr(b, s->meta.last_signer);
+    PUTL(b, ",\"LastTransition\":");
+    sw_canon_cstr(b, s->meta.last_transition);
+    PUTL(b, ",\"SchemaVersion\":");
+    put_uint(b, s->meta.schema_version);
+    sw_buf_putc(b, '}');
+}
+
+static void write_policy(const sw_state_t *s, sw_buf_t *b)
+{
+    PUTL(b, "{\"Admins\":");
+    put_strset(b, &s->policy.admins);
+    PUTL(b, ",\"ApprovalThreshold\":");
+    put_uint(b, s->policy.approval_threshold);
+    PUTL(b, ",\"MaxClockSkewMs\":");
+    put_uint(b, s->policy.max_clock_skew_ms);
+    PUTL(b, ",\"MaxMembers\":");
+    put_uint(b, s->policy.max_members);
+    PUTL(b, ",\"MaxTasks\":");
+    put_uint(b, s->policy.max_tasks);
+    PUTL(b, ",\"Params\":");
+    put_map(b, &s->policy.params);
+    PUTL(b, ",\"Version\":");
+    put_uint(b, s->policy.version);
+    sw_buf_putc(b, '}');
+}
+
+typedef void (*writer_fn)(const sw_state_t *, sw_buf_t *);
+
+static const writer_fn writers[SW_SEC__COUNT] = {
+    write_boot,           write_control,   write_council, write_environment,
+    write_execution_head, write_ingestion, write_meta,    write_policy,
+};
+
+/* What goes before each section's value in the projection text; the
+ * Execution section's closing brace is folded into the next label. */
+static const struct {
+    const char *text;
+    size_t len;
+} labels[SW_SEC__COUNT] = {
+#define LABEL(s)                                                               \
+    {                                                                          \
+        s, sizeof(s) - 1                                                       \
+    }
+    LABEL("{\"Boot\":"),      LABEL(",\"Control\":"),
+    LABEL(",\"Council\":"),   LABEL(",\"Environment\":"),
+    LABEL(",\"Execution\":"), LABEL("},\"Ingestion\":"),
+    LABEL(",\"Meta\":"),      LABEL(",\"Policy\":"),
+#undef LABEL
+};
+
+/* The reducer calls this for every section it changes (Meta included);
+ * for Execution it covers the head only, task changes go through
+ * sw_state_touch_task() or the task collection functions. */
+void sw_state_touch(sw_state_t *s, sw_section_t sec)
+{
+    SW_ASSERT((unsigned)sec < SW_SEC__COUNT);
+    s->sec_dirty[sec] = true;
+    invalidate(s);
+}
+
+/* One changed task re-serialises that task only; the Tasks object text is
+ * then re-assembled from the cached member texts. */
+void sw_state_touch_task(sw_state_t *s, sw_task_t *t)
+{
+    t->dirty = true;
+    s->tasks_dirty = true;
+    invalidate(s);
+}
+
+static void refresh_tasks(sw_state_t *s)
+{
+    const sw_tasks_t *ts = &s->execution.tasks;
+    size_t total = 2;
+    for (size_t i = 0; i < ts->n; i++) {
+        sw_task_t *t = ts->items[i];
+        if (t->dirty) {
+            sw_buf_reset(&t->jcs);
+            write_task(t, &t->jcs);
+            t->dirty = false;
+        }
+        total += t->jcs.len + 1;
+    }
+    sw_buf_reset(&s->tasks_jcs);
+    sw_buf_reserve(&s->tasks_jcs, total);
+    sw_buf_putc(&s->tasks_jcs, '{');
+    for (size_t i = 0; i < ts->n; i++) {
+        if (i)
+            sw_buf_putc(&s->tasks_jcs, ',');
+        sw_buf_append(&s->tasks_jcs, ts->items[i]->jcs.data,
+                      ts->items[i]->jcs.len);
+    }
+    sw_buf_putc(&s->tasks_jcs, '}');
+    s->tasks_dirty = false;
+}
+
+/* Brings every stale cache up to date: called before hashing or
+ * serialising, so only what changed since the last call is rewritten. */
+void sw_state_canon_refresh(sw_state_t *s)
+{
+    for (int i = 0; i < SW_SEC__COUNT; i++) {
+        if (!s->sec_dirty[i])
+            continue;
+        sw_buf_reset(&s->sec_jcs[i]);
+        writers[i](s, &s->sec_jcs[i]);
+        s->sec_dirty[i] = false;
+    }
+    if (s->tasks_dirty)
+        refresh_tasks(s);
+}
+
+/* state_hash = hex SHA-256 of JCS(projection) (SPEC §1.5, §3), streamed
+ * over the cached pieces in projection order; the same bytes as
+ * sw_state_canonical() without building them. */
+void sw_state_hash(sw_state_t *s, char hex[65])
+{
+    if (!s->hash_valid) {
+        sw_state_canon_refresh(s);
+        if (!s->hasher.ctx)
+            sw_sha256_init(&s->hasher);
+        sw_sha256_t *h = &s->hasher;
+        for (int i = 0; i < SW_SEC__COUNT; i++) {
+            sw_sha256_update(h, labels[i].text, labels[i].len);
+            sw_sha256_update(h, s->sec_jcs[i].data, s->sec_jcs[i].len);
+            if (i == SW_SEC_EXECUTION)
+                sw_sha256_update(h, s->tasks_jcs.data, s->tasks_jcs.len);
+        }
+        sw_sha256_update(h, "}", 1);
+        sw_sha256_final_hex(h, s->hash_hex);
+        s->hash_valid = true;
+    }
+    memcpy(hex, s->hash_hex, 65);
+}
+
+/* The whole projection text for GET /state, snapshots and `swoosh
+ * genesis`; built from the caches and kept until the next change. */
+const char *sw_state_canonical(sw_state_t *s, size_t *len)
+{
+    if (s->full_dirty || !s->full_jcs.data) {
+        sw_state_canon_refresh(s);
+        size_t total = 2 + s->tasks_jcs.len;
+        for (int i = 0; i < SW_SEC__COUNT; i++)
+            total += labels[i].len + s->sec_jcs[i].len;
+        sw_buf_t *b = &s->full_jcs;
+        sw_buf_reset(b);
+        sw_buf_reserve(b, total);
+        for (int i = 0; i < SW_SEC__COUNT; i++) {
+            sw_buf_append(b, labels[i].text, labels[i].len);
+            sw_buf_append(b, s->sec_jcs[i].data, s->sec_jcs[i].len);
+            if (i == SW_SEC_EXECUTION)
+                sw_buf_append(b, s->tasks_jcs.data, s->tasks_jcs.len);
+        }
+        sw_buf_putc(b, '}');
+        s->full_dirty = false;
+    }
+    if (len)
+        *len = s->full_jcs.len;
+    return s->full_jcs.data;
+}
+
+/* GET /state?projection=<Section> answers one section's value (SPEC §6). */
+void sw_state_section_jcs(sw_state_t *s, sw_section_t sec, sw_buf_t *out)
+{
+    SW_ASSERT((unsigned)sec < SW_SEC__COUNT);
+    sw_state_canon_refresh(s);
+    sw_buf_append(out, s->sec_jcs[sec].data, s->sec_jcs[sec].len);
+    if (sec == SW_SEC_EXECUTION) {
+        sw_buf_append(out, s->tasks_jcs.data, s->tasks_jcs.len);
+        sw_buf_putc(out, '}');
+    }
+}
+
+/* ------------------------------------------------------- loading */
+
+/* Fails with "<path>: <message>" (SWOOSH_EINVAL); always returns false so
+ * loaders can `return fail(...)`. */
+static bool fail(swoosh_error *err, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(swoosh_error *err, const char *path, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sw_error_set(err, SWOOSH_EINVAL, 0, "%s: %s", path, msg);
+    return false;
+}
+
+/* A field path "Prefix.Name" (or just "Name" with an empty prefix). */
+typedef struct path {
+    char s[192];
+} path_t;
+
+static void path_put(path_t *p, size_t *used, const char *text)
+{
+    size_t n = strlen(text);
+    if (n > sizeof(p->s) - 1 - *used)
+        n = sizeof(p->s) - 1 - *used;
+    memcpy(p->s + *used, text, n);
+    *used += n;
+    p->s[*used] = '\0';
+}
+
+static path_t path_join(const char *prefix, const char *name)
+{
+    path_t p;
+    size_t used = 0;
+    p.s[0] = '\0';
+    if (prefix && *prefix) {
+        path_put(&p, &used, prefix);
+        path_put(&p, &used, ".");
+    }
+    path_put(&p, &used, name);
+    return p;
+}
+
+static path_t path_index(const char *prefix, size_t i)
+{
+    path_t p;
+    size_t used = 0;
+    char idx[32];
+    snprintf(idx, sizeof(idx), "[%zu]", i);
+    p.s[0] = '\0';
+    path_put(&p, &used, prefix);
+    path_put(&p, &used, idx);
+    return p;
+}
+
+/* Requires `v` to be an object holding exactly `names`. */
+static bool check_fields(const json_t *v, const char *path,
+                         const char *const *names, size_t n, swoosh_error *err)
+{
+    if (!json_is_object(v))
+        return fail(err, path, "expected an object");
+    for (size_t i = 0; i < n; i++)
+        if (!json_object_get(v, names[i]))
+            return fail(err, path_join(path, names[i]).s, "missing field");
+    if (json_object_size(v) != n) {
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)v, key, val)
+        {
+            size_t i = 0;
+            while (i < n && strcmp(names[i], key) != 0)
+                i++;
+            if (i == n)
+                return fail(err, path_join(path, key).s, "unknown field");
+        }
+    }
+    return true;
+}
+
+static bool get_uint(const json_t *obj, const char *path, const char *name,
+                     uint64_t min, uint64_t max, uint64_t *out,
+                     swoosh_error *err)
+{
+    const json_t *v = json_object_get(obj, name);
+    json_int_t x = json_is_integer(v) ? json_integer_value(v) : -1;
+    if (x < 0 || (uint64_t)x > MAX_SAFE_INT || (uint64_t)x < min ||
+        (uint64_t)x > max) {
+        if (min == 0 && max == MAX_SAFE_INT)
+            return fail(err, path_join(path, name).s,
+                        "expected a non-negative integer");
+        return fail(err, path_join(path, name).s,
+                    "expected an integer %llu..%llu", (unsigned long long)min,
+                    (unsigned long long)max);
+    }
+    *out = (uint64_t)x;
+    return true;
+}
+
+static bool get_count(const json_t *obj, const char *path, const char *name,
+                      uint64_t *out, swoosh_error *err)
+{
+    return get_uint(obj, path, name, 0, MAX_SAFE_INT, out, err);
+}
+
+static bool get_bool(const json_t *obj, const char *path, const char *name,
+                     bool *out, swoosh_error *err)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (!json_is_boolean(v))
+        return fail(err, path_join(path, name).s, "expected true or false");
+    *out = json_is_true(v);
+    return true;
+}
+
+/* Checks a string value against SPEC §5's bounds; `full` is the path. */
+static bool check_str(const json_t *v, const char *full, size_t max,
+                      bool nonempty, swoosh_error *err)
+{
+    if (!json_is_string(v))
+        return fail(err, full, "expected a string");
+    size_t n = json_string_length(v);
+    if (strlen(json_string_value(v)) != n)
+        return fail(err, full, "contains a NUL character");
+    if (n > max)
+        return fail(err, full, "longer than %zu bytes", max);
+    if (nonempty && n == 0)
+        return fail(err, full, "must not be empty");
+    return true;
+}
+
+/* Replaces *out with a copy of the string field `name`. */
+static bool get_str(const json_t *obj, const char *path, const char *name,
+                    size_t max, bool nonempty, char **out, swoosh_error *err)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (!check_str(v, path_join(path, name).s, max, nonempty, err))
+        return false;
+    sw_str_set(out, json_string_value(v));
+    return true;
+}
+
+static bool get_phase(const json_t *obj, const char *path, sw_section_t sec,
+                      int *out, swoosh_error *err)
+{
+    const json_t *v = json_object_get(obj, "Phase");
+    int p =
+        json_is_string(v) ? sw_phase_by_name(sec, json_string_value(v)) : -1;
+    if (p < 0) {
+        int n;
+        const char *const *t = phase_table(sec, &n);
+        char names[128] = "";
+        for (int i = 0; i < n; i++) {
+            strncat(names, t[i], sizeof(names) - strlen(names) - 1);
+            if (i + 1 < n)
+                strncat(names, "|", sizeof(names) - strlen(names) - 1);
+        }
+        return fail(err, path_join(path, "Phase").s, "expected one of %s",
+                    names);
+    }
+    *out = p;
+    return true;
+}
+
+static bool get_array(const json_t *obj, const char *path, const char *name,
+                      size_t max, const json_t **out, swoosh_error *err)
+{
+    const json_t *v = json_object_get(obj, name);
+    if (!json_is_array(v))
+        return fail(err, path_join(path, name).s, "expected an array");
+    if (json_array_size(v) > max)
+        return fail(err, path_join(path, name).s, "more than %zu entries", max);
+    *out = v;
+    return true;
+}
+
+/* Admins and Approvals: ids, sorted bytewise and unique (SPEC §5). The
+ * hash of a projection must match what it says, so an unsorted list is an
+ * error, not something to fix up. */
+static bool get_strset(const json_t *obj, const char *path, const char *name,
+                       size_t max, sw_strset_t *out, swoosh_error *err)
+{
+    const json_t *a;
+    path_t p = path_join(path, name);
+    if (!get_array(obj, path, name, max, &a, err))
+        return false;
+    size_t n = json_array_size(a);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *v = json_array_get(a, i);
+        if (!check_str(v, path_index(p.s, i).s, MAX_ID, true, err))
+            return false;
+        if (i > 0 && strcmp(json_string_value(json_array_get(a, i - 1)),
+                            json_string_value(v)) >= 0)
+            return fail(err, p.s, "not sorted bytewise and unique at [%zu]", i);
+    }
+    sw_strset_clear(out);
+    if (n > out->cap) {
+        out->items = sw_xrealloc(out->items, n * sizeof(char *));
+        out->cap = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        out->items[i] = sw_xstrdup(json_string_value(json_array_get(a, i)));
+    out->n = n;
+    return true;
+}
+
+static int kv_cmp(const void *p, const void *q)
+{
+    return sw_canon_keycmp(((const sw_kv_t *)p)->key,
+                           ((const sw_kv_t *)q)->key);
+}
+
+/* Resources and Params: ≤256 members, keys 1..128 bytes, string values
+ * ≤1024 bytes (SPEC §5). */
+static bool get_map(const json_t *obj, const char *path, const char *name,
+                    sw_map_t *out, swoosh_error *err)
+{
+    const json_t *m = json_object_get(obj, name);
+    path_t p = path_join(path, name);
+    if (!json_is_object(m))
+        return fail(err, p.s, "expected an object");
+    if (json_object_size(m) > MAX_LIST)
+        return fail(err, p.s, "more than %d entries", MAX_LIST);
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)m, key, val)
+    {
+        size_t klen = strlen(key);
+        if (klen == 0 || klen > MAX_ID)
+            return fail(err, p.s, "keys must be 1..%d bytes", MAX_ID);
+        if (!check_str(val, path_join(p.s, key).s, MAX_TEXT, false, err))
+            return false;
+    }
+    sw_map_clear(out);
+    size_t n = json_object_size(m);
+    if (n > out->cap) {
+        out->items = sw_xrealloc(out->items, n * sizeof(sw_kv_t));
+        out->cap = n;
+    }
+    json_object_foreach((json_t *)m, key, val)
+    {
+        out->items[out->n].key = sw_xstrdup(key);
+        out->items[out->n].value = sw_xstrdup(json_string_value(val));
+        out->n++;
+    }
+    if (out->n > 1)
+        qsort(out->items, out->n, sizeof(sw_kv_t), kv_cmp);
+    return true;
+}
+
+#define FIELDS(...)                                                            \
+    (const char *const[]){__VA_ARGS__},                                        \
+        sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+
+static bool load_meta(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Meta";
+    if (!check_fields(v, P,
+                      FIELDS("SchemaVersion", "Index", "HLCLast",
+                             "LastTransition", "LastSigner"),
+                      err))
+        return false;
+    if (!get_uint(v, P, "SchemaVersion", 1, 1, &s->meta.schema_version, err) ||
+        !get_count(v, P, "Index", &s->meta.index, err))
+        return false;
+    const json_t *h = json_object_get(v, "HLCLast");
+    if (!json_is_string(h) ||
+        !sw_hlc_parse(json_string_value(h), json_string_length(h),
+                      &s->meta.hlc_last))
+        return fail(err, "Meta.HLCLast",
+                    "expected a canonical HLC P-L-NNNNNNNNNNNNNNNN");
+    return get_str(v, P, "LastTransition", MAX_ID, false,
+                   &s->meta.last_transition, err) &&
+           get_str(v, P, "LastSigner", MAX_ID, false, &s->meta.last_signer,
+                   err);
+}
+
+static bool load_boot(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Boot";
+    return check_fields(v, P, FIELDS("Licensed", "LicenseID", "NodeID"), err) &&
+           get_bool(v, P, "Licensed", &s->boot.licensed, err) &&
+           get_str(v, P, "LicenseID", MAX_ID, false, &s->boot.license_id,
+                   err) &&
+           get_str(v, P, "NodeID", MAX_ID, false, &s->boot.node_id, err);
+}
+
+static bool load_ingestion(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Ingestion";
+    int phase;
+    const json_t *a;
+    if (!check_fields(
+            v, P,
+            FIELDS("Phase", "Epoch", "Sources", "ContentHash", "LastError"),
+            err) ||
+        !get_phase(v, P, SW_SEC_INGESTION, &phase, err) ||
+        !get_count(v, P, "Epoch", &s->ingestion.epoch, err) ||
+        !get_str(v, P, "ContentHash", MAX_ID, false, &s->ingestion.content_hash,
+                 err) ||
+        !get_str(v, P, "LastError", MAX_TEXT, false, &s->ingestion.last_error,
+                 err) ||
+        !get_array(v, P, "Sources", MAX_LIST, &a, err))
+        return false;
+    s->ingestion.phase = (sw_ingestion_phase_t)phase;
+    size_t n = json_array_size(a);
+    s->ingestion.sources = n ? sw_xcalloc(n, sizeof(sw_source_t)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        path_t p = path_index("Ingestion.Sources", i);
+        const json_t *e = json_array_get(a, i);
+        sw_source_t *src = &s->ingestion.sources[i];
+        s->ingestion.n_sources = i + 1;
+        if (!check_fields(e, p.s, FIELDS("ID", "URI"), err) ||
+            !get_str(e, p.s, "ID", MAX_ID, true, &src->id, err) ||
+            !get_str(e, p.s, "URI", MAX_TEXT, false, &src->uri, err))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->ingestion.sources[j].id, src->id) == 0)
+                return fail(err, path_join(p.s, "ID").s, "duplicate source id");
+    }
+    return true;
+}
+
+static bool load_council(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Council";
+    int phase;
+    const json_t *roles, *members;
+    if (!check_fields(v, P,
+                      FIELDS("Phase", "Epoch", "CouncilID", "Quorum",
+                             "PlannedRoles", "Members", "QuorumCertHash"),
+                      err) ||
+        !get_phase(v, P, SW_SEC_COUNCIL, &phase, err) ||
+        !get_count(v, P, "Epoch", &s->council.epoch, err) ||
+        !get_str(v, P, "CouncilID", MAX_ID, false, &s->council.council_id,
+                 err) ||
+        !get_count(v, P, "Quorum", &s->council.quorum, err) ||
+        !get_str(v, P, "QuorumCertHash", MAX_ID, false,
+                 &s->council.quorum_cert_hash, err) ||
+        !get_array(v, P, "PlannedRoles", MAX_LIST, &roles, err) ||
+        !get_array(v, P, "Members", MAX_MEMBERS, &members, err))
+        return false;
+    s->council.phase = (sw_council_phase_t)phase;
+
+    size_t n = json_array_size(roles);
+    s->council.roles = n ? sw_xcalloc(n, sizeof(sw_role_t)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        path_t p = path_index("Council.PlannedRoles", i);
+        const json_t *e = json_array_get(roles, i);
+        sw_role_t *r = &s->council.roles[i];
+        s->council.n_roles = i + 1;
+        if (!check_fields(e, p.s, FIELDS("Role", "Required"), err) ||
+            !get_str(e, p.s, "Role", MAX_ID, true, &r->role, err) ||
+            !get_bool(e, p.s, "Required", &r->required, err))
+            return false;
+        if (sw_council_find_role(s, r->role) != (int)i)
+            return fail(err, path_join(p.s, "Role").s, "duplicate role");
+    }
+    if (s->council.quorum > s->council.n_roles)
+        return fail(err, "Council.Quorum",
+                    "exceeds the number of planned roles (%zu)",
+                    s->council.n_roles);
+
+    n = json_array_size(members);
+    s->council.members = n ? sw_xcalloc(n, sizeof(sw_member_t)) : NULL;
+    s->council.cap_members = n;
+    for (size_t i = 0; i < n; i++) {
+        path_t p = path_index("Council.Members", i);
+        const json_t *e = json_array_get(members, i);
+        sw_member_t *m = &s->council.members[i];
+        s->council.n_members = i + 1;
+        if (!check_fields(e, p.s, FIELDS("Role", "AgentID", "JoinedIndex"),
+                          err) ||
+            !get_str(e, p.s, "Role", MAX_ID, true, &m->role, err) ||
+            !get_str(e, p.s, "AgentID", MAX_ID, true, &m->agent_id, err) ||
+            !get_count(e, p.s, "JoinedIndex", &m->joined_index, err))
+            return false;
+        if (sw_council_find_role(s, m->role) < 0)
+            return fail(err, path_join(p.s, "Role").s, "not a planned role");
+        if (sw_council_role_holder(s, m->role) != (int)i)
+            return fail(err, path_join(p.s, "Role").s,
+                        "held by another member");
+        if (sw_council_find_member(s, m->agent_id) != (int)i)
+            return fail(err, path_join(p.s, "AgentID").s,
+                        "already holds a role");
+    }
+    return true;
+}
+
+static bool load_environment(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Environment";
+    int phase;
+    if (!check_fields(v, P, FIELDS("Phase", "Epoch", "Resources", "LastError"),
+                      err) ||
+        !get_phase(v, P, SW_SEC_ENVIRONMENT, &phase, err) ||
+        !get_count(v, P, "Epoch", &s->environment.epoch, err) ||
+        !get_map(v, P, "Resources", &s->environment.resources, err) ||
+        !get_str(v, P, "LastError", MAX_TEXT, false, &s->environment.last_error,
+                 err))
+        return false;
+    s->environment.phase = (sw_env_phase_t)phase;
+    return true;
+}
+
+static int task_ptr_cmp(const void *p, const void *q)
+{
+    return sw_canon_keycmp((*(sw_task_t *const *)p)->id,
+                           (*(sw_task_t *const *)q)->id);
+}
+
+static bool load_task(sw_task_t *t, const json_t *e, const char *path,
+                      swoosh_error *err)
+{
+    const json_t *st;
+    int status;
+    if (!check_fields(e, path,
+                      FIELDS("Title", "Status", "Claimant", "CreatedIndex",
+                             "UpdatedIndex", "Result"),
+                      err) ||
+        !get_str(e, path, "Title", MAX_TEXT, false, &t->title, err) ||
+        !get_str(e, path, "Claimant", MAX_ID, false, &t->claimant, err) ||
+        !get_str(e, path, "Result", MAX_TEXT, false, &t->result, err) ||
+        !get_count(e, path, "CreatedIndex", &t->created_index, err) ||
+        !get_count(e, path, "UpdatedIndex", &t->updated_index, err))
+        return false;
+    st = json_object_get(e, "Status");
+    status =
+        json_is_string(st) ? sw_task_status_by_name(json_string_value(st)) : -1;
+    if (status < 0)
+        return fail(err, path_join(path, "Status").s,
+                    "expected one of OPEN|CLAIMED|COMPLETED|FAILED");
+    t->status = (sw_task_status_t)status;
+    return true;
+}
+
+static bool load_execution(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Execution";
+    int phase;
+    if (!check_fields(v, P,
+                      FIELDS("Phase", "Epoch", "ActiveWindowID", "BeatIndex",
+                             "Tasks", "Approvals"),
+                      err) ||
+        !get_phase(v, P, SW_SEC_EXECUTION, &phase, err) ||
+        !get_count(v, P, "Epoch", &s->execution.epoch, err) ||
+        !get_str(v, P, "ActiveWindowID", MAX_ID, false,
+                 &s->execution.active_window_id, err) ||
+        !get_count(v, P, "BeatIndex", &s->execution.beat_index, err) ||
+        !get_strset(v, P, "Approvals", MAX_MEMBERS, &s->execution.approvals,
+                    err))
+        return false;
+    s->execution.phase = (sw_exec_phase_t)phase;
+
+    const json_t *tasks = json_object_get(v, "Tasks");
+    if (!json_is_object(tasks))
+        return fail(err, "Execution.Tasks", "expected an object");
+    size_t n = json_object_size(tasks);
+    if (n > MAX_TASKS)
+        return fail(err, "Execution.Tasks", "more than %d tasks", MAX_TASKS);
+    sw_tasks_t *ts = &s->execution.tasks;
+    ts->items = n ? sw_xmalloc(n * sizeof(sw_task_t *)) : NULL;
+    ts->cap = n;
+    const char *key;
+    json_t *e;
+    json_object_foreach((json_t *)tasks, key, e)
+    {
+        size_t klen = strlen(key);
+        if (klen == 0 || klen > MAX_ID)
+            return fail(err, "Execution.Tasks", "task ids must be 1..%d bytes",
+                        MAX_ID);
+        sw_task_t *t = sw_task_new(key, "", 0);
+        ts->items[ts->n++] = t;
+        if (!load_task(t, e, path_join("Execution.Tasks", key).s, err))
+            return false;
+    }
+    if (ts->n > 1)
+        qsort(ts->items, ts->n, sizeof(sw_task_t *), task_ptr_cmp);
+    return true;
+}
+
+static bool load_control(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Control";
+    return check_fields(v, P,
+                        FIELDS("Paused", "Degraded", "Recovering",
+                               "Quarantined", "QuarantineReason"),
+                        err) &&
+           get_bool(v, P, "Paused", &s->control.paused, err) &&
+           get_bool(v, P, "Degraded", &s->control.degraded, err) &&
+           get_bool(v, P, "Recovering", &s->control.recovering, err) &&
+           get_bool(v, P, "Quarantined", &s->control.quarantined, err) &&
+           get_str(v, P, "QuarantineReason", MAX_TEXT, false,
+                   &s->control.quarantine_reason, err);
+}
+
+/* Bounds are those POLICY_UPDATED enforces (SPEC §5). */
+static bool load_policy(sw_state_t *s, const json_t *v, swoosh_error *err)
+{
+    const char *P = "Policy";
+    return check_fields(v, P,
+                        FIELDS("Version", "ApprovalThreshold", "MaxTasks",
+                               "MaxMembers", "MaxClockSkewMs", "Admins",
+                               "Params"),
+                        err) &&
+           get_count(v, P, "Version", &s->policy.version, err) &&
+           get_uint(v, P, "ApprovalThreshold", 1, 4096,
+                    &s->policy.approval_threshold, err) &&
+           get_uint(v, P, "MaxTasks", 1, MAX_TASKS, &s->policy.max_tasks,
+                    err) &&
+           get_uint(v, P, "MaxMembers", 1, MAX_MEMBERS, &s->policy.max_members,
+                    err) &&
+           get_uint(v, P, "MaxClockSkewMs", 0, 86400000,
+                    &s->policy.max_clock_skew_ms, err) &&
+           get_strset(v, P, "Admins", MAX_LIST, &s->policy.admins, err) &&
+           get_map(v, P, "Params", &s->policy.params, err);
+}
+
+typedef bool (*loader_fn)(sw_state_t *, const json_t *, swoosh_error *);
+
+static const loader_fn loaders[SW_SEC__COUNT] = {
+    load_boot,      load_control,   load_council, load_environment,
+    load_execution, load_ingestion, load_meta,    load_policy,
+};
+
+/* Genesis files, snapshots and GET /state answers come back in through
+ * here (SPEC §3, §4), so everything the projection can say is checked:
+ * exactly the 8 sections and their fields, types, enum names, SPEC §5's
+ * bounds, and the sortedness the hash depends on. The error names the
+ * first offending field. */
+sw_state_t *sw_state_from_json(const json_t *proj, swoosh_error *err)
+{
+    if (!json_is_object(proj)) {
+        fail(err, "projection", "expected a JSON object");
+        return NULL;
+    }
+    for (int i = 0; i < SW_SEC__COUNT; i++)
+        if (!json_object_get(proj, section_names[i])) {
+            fail(err, section_names[i], "missing section");
+            return NULL;
+        }
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)proj, key, val)
+    {
+        if (sw_section_by_name(key) == SW_SEC__COUNT) {
+            fail(err, key, "unknown section");
+            return NULL;
+        }
+    }
+    sw_state_t *s = sw_state_new_genesis();
+    for (int i = 0; i < SW_SEC__COUNT; i++) {
+        if (!loaders[i](s, json_object_get(proj, section_names[i]), err)) {
+            sw_state_free(s);
+            return NULL;
+        }
+    }
+    mark_all_dirty(s);
+    return s;
+}
