@@ -55,8 +55,7 @@ const char *swoosh_strerror(swoosh_err_t code)
 
 const char *swoosh_err_name(swoosh_err_t code)
 {
-    return (unsigned)code < ERR_COUNT ? err_table[code].name
-                                      : "SWOOSH_UNKNOWN";
+    return (unsigned)code < ERR_COUNT ? err_table[code].name : "SWOOSH_UNKNOWN";
 }
 
 const char *swoosh_version(void)

@@ -36,6 +36,10 @@ typedef struct sw_exec_config {
      * clock. Tests inject one to be deterministic. */
     uint64_t (*now_ms)(void *arg);
     void *now_arg;
+    /* Storage to use instead of opening wal_dir (tests: a fault-injecting
+     * wrapper). The executor takes ownership on success and on failure of
+     * sw_executor_open. NULL = sw_wal_open(wal_dir). */
+    struct sw_wal *wal;
 } sw_exec_config_t;
 
 /* Fills the defaults above (paths NULL). */
@@ -63,14 +67,14 @@ void sw_view_release(sw_view_t *v);
 
 /* The answer to one submission, enough to build the HTTP body. */
 typedef struct sw_reply {
-    sw_code_t code;      /* SW_C_OK when applied */
+    sw_code_t code; /* SW_C_OK when applied */
     sw_outcome_t outcome;
     bool duplicate;
     uint64_t index;      /* state index after (for rejections: current) */
     char state_hash[65]; /* state hash after (for rejections: current) */
     char hlc_last[SW_HLC_STRLEN];
-    bool quarantined;    /* Control.Quarantined after the request */
-    char msg[256];       /* sentence for errors */
+    bool quarantined; /* Control.Quarantined after the request */
+    char msg[256];    /* sentence for errors */
 } sw_reply_t;
 
 /* Completion callback; runs on the executor thread, must be quick and must
@@ -80,8 +84,7 @@ typedef void (*sw_done_fn)(void *arg, const sw_reply_t *reply);
 /* Opens storage, recovers (snapshot + verified replay) and starts the thread.
  * Returns NULL with err on failure; SWOOSH_EDIVERGED for a diverged log
  * (exit code 3), SWOOSH_EFORMAT for another genesis/format. */
-sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg,
-                                swoosh_error *err);
+sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err);
 
 /* Queues a proposal. Takes ownership of *p on success only (p is then
  * zeroed); `g` is copied. Returns SW_C_OK (done will be called exactly once),
@@ -97,6 +100,13 @@ sw_code_t sw_executor_submit_wait(sw_executor_t *ex, sw_proposal_t *p,
 /* True while storage is healthy (false after a failed commit: sticky). */
 bool sw_executor_storage_ok(sw_executor_t *ex);
 
+/* The executor's log (borrowed, valid until sw_executor_close); its
+ * read_from and last_index may be used from any thread. */
+struct sw_wal *sw_executor_wal(sw_executor_t *ex);
+
+/* The genesis hash the log was opened with (borrowed, 64 hex digits). */
+const char *sw_executor_genesis_hash(sw_executor_t *ex);
+
 /* Counters and histograms for GET /metrics (read without locks; values are
  * monotonic). Bucket bounds are fixed by the executor. */
 #define SW_HIST_BUCKETS 16
@@ -105,7 +115,7 @@ typedef struct sw_exec_stats {
     uint64_t rejections_by_code[SW_C__COUNT];
     uint64_t duplicates;
     uint64_t batches, batch_size_sum;
-    double batch_size_bounds[SW_HIST_BUCKETS]; /* upper bounds, ascending */
+    double batch_size_bounds[SW_HIST_BUCKETS];    /* upper bounds, ascending */
     uint64_t batch_size_buckets[SW_HIST_BUCKETS]; /* cumulative */
     double commit_seconds_bounds[SW_HIST_BUCKETS];
     uint64_t commit_seconds_buckets[SW_HIST_BUCKETS]; /* cumulative */
@@ -114,6 +124,8 @@ typedef struct sw_exec_stats {
     uint64_t queue_depth;
     uint64_t index;
     uint64_t snapshots_written;
+    uint64_t snapshots_failed;
+    double busy_seconds; /* CPU time of the executor thread in batches */
 } sw_exec_stats_t;
 void sw_executor_stats(sw_executor_t *ex, sw_exec_stats_t *out);
 

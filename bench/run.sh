@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# bench/run.sh BUILD_DIR — every benchmark of SWOOSH-C, then the HTTP run.
+#
+# 1. Runs each BUILD_DIR/bench_* executable (micro-benchmarks; engineers add
+#    theirs by dropping a bench/bench_<thing>.c, CMake builds it).
+# 2. HTTP: a fresh `swoosh serve` (temp data dir), an execution window opened
+#    by bench/window_setup.sh, then `swoosh bench` posting EXECUTION_BEAT
+#    with unique idem keys at 1 and 64 keep-alive connections; the same
+#    client against bench_http_ceiling (a trivial libmicrohttpd endpoint with
+#    the same daemon flags) gives the ceiling measured in the same run.
+#
+# Environment: BENCH_DURATION (seconds per HTTP run, default 5),
+# BENCH_WARMUP (default 1), BENCH_SKIP_MICRO=1 to run only the HTTP part.
+set -euo pipefail
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+swoosh="$build/swoosh"
+ceiling="$build/bench_http_ceiling"
+duration=${BENCH_DURATION:-5}
+warmup=${BENCH_WARMUP:-1}
+
+if [ "${BENCH_SKIP_MICRO:-0}" != 1 ]; then
+    for b in "$build"/bench_*; do
+        [ -x "$b" ] && [ -f "$b" ] || continue
+        [ "$(basename "$b")" = bench_http_ceiling ] && continue
+        echo "== $(basename "$b")"
+        "$b"
+        echo
+    done
+fi
+
+tmp=$(mktemp -d /tmp/swoosh-bench-XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# wait_for FILE PATTERN: prints the first match of PATTERN (a sed -n regex
+# with one group) in FILE, polling for at most 20 s.
+wait_for() {
+    local i
+    for i in $(seq 1 400); do
+        local v
+        v=$(sed -n "$2" "$1" 2>/dev/null | head -n1)
+        if [ -n "$v" ]; then echo "$v"; return 0; fi
+        sleep 0.05
+    done
+    echo "bench: timed out waiting for $1" >&2
+    cat "$1" >&2 || true
+    return 1
+}
+
+"$swoosh" serve --listen 127.0.0.1:0 --wal-dir "$tmp/wal" \
+    --snapshot-dir "$tmp/snapshots" 2>"$tmp/server.log" &
+pids+=($!)
+port=$(wait_for "$tmp/server.log" 's/.*event=started.* port=\([0-9]*\).*/\1/p')
+url="http://127.0.0.1:$port"
+"$here/window_setup.sh" "$swoosh" "$url"
+
+body='{"transition":"EXECUTION_BEAT","signer":"bench","idem_key":"beat-{n}","window_id":"w1"}'
+run() { # run NAME URL CONNECTIONS
+    "$swoosh" bench --url "$2" --connections "$3" --duration "$duration" \
+        --warmup "$warmup" --body-template "$body" --json >"$tmp/$1-$3.json"
+}
+run swoosh "$url" 1
+run swoosh "$url" 64
+index=$(curl -s "$url/health" | sed -n 's/.*"index":\([0-9]*\).*/\1/p')
+
+"$ceiling" --port 0 --threads 2 >"$tmp/ceiling.out" &
+pids+=($!)
+cport=$(wait_for "$tmp/ceiling.out" 's/^port=\([0-9]*\)$/\1/p')
+run ceiling "http://127.0.0.1:$cport" 1
+run ceiling "http://127.0.0.1:$cport" 64
+
+python3 - "$tmp" "$duration" "$index" <<'PY'
+import json, sys
+tmp, duration, index = sys.argv[1], sys.argv[2], sys.argv[3]
+def load(n):
+    return json.load(open(f"{tmp}/{n}.json"))
+print(f"== HTTP: POST /transition EXECUTION_BEAT, {duration}s per run "
+      f"(server index after runs: {index})")
+print(f"{'target':<10}{'conns':>6}{'req/s':>11}{'p50 ms':>9}{'p90 ms':>9}"
+      f"{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'non2xx':>8}")
+for name in ("swoosh", "ceiling"):
+    for c in (1, 64):
+        r = load(f"{name}-{c}")
+        print(f"{name:<10}{c:>6}{r['rps']:>11.0f}{r['p50_ms']:>9.3f}"
+              f"{r['p90_ms']:>9.3f}{r['p99_ms']:>9.3f}{r['max_ms']:>9.3f}"
+              f"{r['errors']:>8}{r['non_2xx']:>8}")
+s64, c64, s1 = load("swoosh-64"), load("ceiling-64"), load("swoosh-1")
+ratio = s64["rps"] / c64["rps"] if c64["rps"] else 0
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+print(f"64 conns: {ratio*100:.0f}% of the ceiling (target >= 50%: "
+      f"{verdict(ratio >= 0.5)}), p99 {s64['p99_ms']:.3f} ms (target <= 10: "
+      f"{verdict(s64['p99_ms'] <= 10)})")
+print(f"1 conn: p50 {s1['p50_ms']:.3f} ms (target <= 0.3: "
+      f"{verdict(s1['p50_ms'] <= 0.3)})")
+PY
+"$here/bench_taskflow.sh" "$build"

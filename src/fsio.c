@@ -1,0 +1,207 @@
+/* fsio: durability primitives (see fsio.h). */
+#include "fsio.h"
+
+#include "buf.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static atomic_bool sync_failed;
+static atomic_int inject_failures;
+
+/* Decides whether a sync may be attempted and records its outcome; a failed
+ * sync is never retried into "success" (fsyncgate: the kernel may already
+ * have dropped the dirty pages). */
+static swoosh_err_t do_sync(int fd, bool data_only, const char *what,
+                            swoosh_error *err)
+{
+    if (atomic_load(&sync_failed))
+        return sw_error_set(err, SWOOSH_ESTORAGE, 0,
+                            "fsio: %s: an earlier sync failed; storage is not "
+                            "trusted until restart",
+                            what);
+    int rc;
+    int e = 0;
+    if (atomic_load(&inject_failures) > 0) {
+        atomic_fetch_sub(&inject_failures, 1);
+        rc = -1;
+        e = EIO;
+    } else {
+        do {
+            rc = data_only ? fdatasync(fd) : fsync(fd);
+        } while (rc != 0 && errno == EINTR);
+        e = rc ? errno : 0;
+    }
+    if (rc != 0) {
+        atomic_store(&sync_failed, true);
+        return sw_error_set(err, SWOOSH_EIO, e, "fsio: %s %s",
+                            data_only ? "fdatasync" : "fsync", what);
+    }
+    return SWOOSH_OK;
+}
+
+/* fdatasync with the sticky-failure rule (STYLE: all durability in fsio). */
+swoosh_err_t sw_fsio_fdatasync(int fd, const char *what, swoosh_error *err)
+{
+    return do_sync(fd, true, what, err);
+}
+
+/* fsync with the sticky-failure rule; used for directories and metadata. */
+swoosh_err_t sw_fsio_fsync(int fd, const char *what, swoosh_error *err)
+{
+    return do_sync(fd, false, what, err);
+}
+
+/* A rename or create is durable only once its directory is synced (SPEC §4
+ * snapshot protocol's last step). */
+swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return sw_error_set(err, SWOOSH_EIO, errno, "fsio: open dir %s", dir);
+    swoosh_err_t rc = sw_fsio_fsync(fd, dir, err);
+    close(fd);
+    return rc;
+}
+
+/* Creates the data directories operators name on the command line, parents
+ * included, like `mkdir -p`. */
+swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err)
+{
+    char path[PATH_MAX];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path)
+        return sw_error_set(err, SWOOSH_EINVAL, 0, "fsio: bad directory '%s'",
+                            dir);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char saved = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return sw_error_set(err, SWOOSH_EIO, errno, "fsio: mkdir %s", path);
+        path[i] = saved;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return sw_error_set(err, SWOOSH_EIO, ENOTDIR, "fsio: %s", dir);
+    return SWOOSH_OK;
+}
+
+static swoosh_err_t write_all(int fd, const char *p, size_t len,
+                              const char *what, swoosh_error *err)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return sw_error_set(err, SWOOSH_EIO, errno, "fsio: write %s", what);
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return SWOOSH_OK;
+}
+
+/* The atomic-replace protocol of SPEC §4 (tmp → write → fdatasync → rename
+ * → fsync dir): a reader, or a restart after a crash at any instant, sees
+ * either the old file or the complete new one, never a torn one. */
+swoosh_err_t sw_fsio_atomic_write(const char *dir, const char *name,
+                                  const void *data, size_t len,
+                                  swoosh_error *err)
+{
+    char final[PATH_MAX], tmp[PATH_MAX];
+    if ((size_t)snprintf(final, sizeof final, "%s/%s", dir, name) >=
+            sizeof final ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name) >= sizeof tmp)
+        return sw_error_set(err, SWOOSH_EINVAL, 0, "fsio: path too long");
+    swoosh_err_t rc;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return sw_error_set(err, SWOOSH_EIO, errno, "fsio: create %s", tmp);
+    rc = write_all(fd, data, len, tmp, err);
+    if (rc != SWOOSH_OK)
+        goto fail_unlink;
+    rc = sw_fsio_fdatasync(fd, tmp, err);
+    if (rc != SWOOSH_OK)
+        goto fail_unlink;
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = sw_error_set(err, SWOOSH_EIO, errno, "fsio: close %s", tmp);
+        goto fail_unlink;
+    }
+    fd = -1;
+    if (rename(tmp, final) != 0) {
+        rc = sw_error_set(err, SWOOSH_EIO, errno, "fsio: rename %s", tmp);
+        goto fail_unlink;
+    }
+    return sw_fsio_fsync_dir(dir, err);
+
+fail_unlink:
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    return rc;
+}
+
+/* Reads snapshots, genesis files and the like in one piece. */
+swoosh_err_t sw_fsio_read_file(const char *path, char **data, size_t *len,
+                               swoosh_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sw_error_set(err,
+                            errno == ENOENT ? SWOOSH_ENOTFOUND : SWOOSH_EIO,
+                            errno, "fsio: open %s", path);
+    sw_buf_t b = SW_BUF_INIT;
+    char chunk[65536];
+    for (;;) {
+        ssize_t r = read(fd, chunk, sizeof chunk);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            sw_buf_free(&b);
+            return sw_error_set(err, SWOOSH_EIO, e, "fsio: read %s", path);
+        }
+        if (r == 0)
+            break;
+        sw_buf_append(&b, chunk, (size_t)r);
+    }
+    close(fd);
+    sw_buf_append(&b, "", 0); /* allocated and NUL-terminated */
+    *data = sw_buf_steal(&b, len);
+    return SWOOSH_OK;
+}
+
+/* Lets the executor and /health report a failed sync anywhere in storage. */
+bool sw_fsio_failed(void)
+{
+    return atomic_load(&sync_failed);
+}
+
+/* Test seam (SPEC §4 failure path): the next n syncs report EIO. */
+void sw_fsio_inject_sync_failures(int n)
+{
+    atomic_store(&inject_failures, n);
+}
+
+/* Test seam: forget a sticky failure so one process can run many cases. */
+void sw_fsio_reset_for_tests(void)
+{
+    atomic_store(&sync_failed, false);
+    atomic_store(&inject_failures, 0);
+}

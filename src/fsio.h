@@ -1,0 +1,50 @@
+/* fsio: every durability primitive in one place (STYLE: "All durability in
+ * one module").
+ *
+ * fdatasync/fsync wrappers, directory fsync, and the atomic file write
+ * (tmp → write → fdatasync → rename → fsync dir; the tmp file is unlinked on
+ * failure). A failed sync is sticky: after one, sw_fsio_failed() is true for
+ * the life of the process and every later sync through this module fails
+ * too, because the kernel may have dropped the dirty pages and a retried
+ * fsync that "succeeds" proves nothing (PostgreSQL's fsyncgate, 2018).
+ */
+#ifndef SW_FSIO_H
+#define SW_FSIO_H
+
+#include "swoosh.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* fdatasync(fd); on failure marks sync failed (sticky). `what` names the file
+ * in err. */
+swoosh_err_t sw_fsio_fdatasync(int fd, const char *what, swoosh_error *err);
+/* fsync(fd), same rules. */
+swoosh_err_t sw_fsio_fsync(int fd, const char *what, swoosh_error *err);
+/* Opens the directory `dir` and fsyncs it (makes renames/creates durable). */
+swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err);
+/* mkdir -p with mode 0755; existing directories are fine. */
+swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err);
+
+/* Writes `len` bytes to dir/name atomically: dir/name.tmp is created,
+ * written, fdatasync'd, renamed over dir/name and the directory fsync'd.
+ * On any failure the tmp file is removed and dir/name is untouched. */
+swoosh_err_t sw_fsio_atomic_write(const char *dir, const char *name,
+                                  const void *data, size_t len,
+                                  swoosh_error *err);
+
+/* Reads a whole file. *data: caller owns, free with free(); NUL-terminated
+ * after *len bytes. */
+swoosh_err_t sw_fsio_read_file(const char *path, char **data, size_t *len,
+                               swoosh_error *err);
+
+/* True after any failed sync in this process (sticky). */
+bool sw_fsio_failed(void);
+
+/* Test seam: the next `n` syncs through this module fail with EIO (they
+ * still mark the sticky failure). Tests call sw_fsio_reset_for_tests() to
+ * clear the sticky flag. */
+void sw_fsio_inject_sync_failures(int n);
+void sw_fsio_reset_for_tests(void);
+
+#endif

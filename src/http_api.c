@@ -1,0 +1,472 @@
+/* http_api: the endpoints of SPEC §6 (see http_api.h). */
+#include "http_api.h"
+
+#include "http_whoosh.h"
+
+#include "canon.h"
+#include "catalog.h"
+#include "log.h"
+#include "reducer.h"
+#include "state.h"
+#include "wal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_LIMIT_DEFAULT 100
+#define LOG_LIMIT_MAX     1000
+
+struct sw_api {
+    sw_executor_t *ex;
+    sw_metrics_t *metrics;
+    sw_guard_provider_t *guards; /* borrowed; NULL = every guard passes */
+    char *transitions_body; /* GET /transitions, built once */
+    size_t transitions_len;
+    pthread_mutex_t log_mu; /* one GET /log reader at a time */
+};
+
+/* The guard outcome of a proposal, evaluated in the request path before it
+ * is submitted (SPEC §4 "Guards"): the executor only records it, so replay
+ * never calls a guard service. */
+static void evaluate_guards(sw_api_t *api, const sw_proposal_t *p,
+                            sw_guards_t *g)
+{
+    if (!api->guards) {
+        *g = SW_GUARDS_ALL_OK;
+        return;
+    }
+    sw_guards_evaluate(api->guards, p, g, NULL);
+}
+
+/* ------------------------------------------------------------ JSON bits */
+
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+/* Escapes like JCS (so bodies stay canonical) and repairs invalid UTF-8. */
+void sw_api_json_str(sw_buf_t *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    sw_buf_t clean = SW_BUF_INIT;
+    while (*p) {
+        size_t n = utf8_seq(p);
+        if (n == 0) {
+            sw_buf_puts(&clean, "\xef\xbf\xbd");
+            p++;
+        } else {
+            sw_buf_append(&clean, p, n);
+            p += n;
+        }
+    }
+    sw_canon_string(out, clean.data ? clean.data : "", clean.len);
+    sw_buf_free(&clean);
+}
+
+static void put_bool(sw_buf_t *b, bool v)
+{
+    sw_buf_puts(b, v ? "true" : "false");
+}
+
+/* SPEC §6 error body, keys in JCS order. `index` is written when has_index
+ * (POLICY_VIOLATION carries the new index). */
+static void error_json(sw_buf_t *b, sw_code_t code, const char *msg,
+                       bool duplicate, bool has_index, uint64_t index,
+                       const char *state_hash, bool quarantined)
+{
+    sw_buf_puts(b, "{\"code\":\"");
+    sw_buf_puts(b, sw_code_name(code));
+    sw_buf_puts(b, "\",");
+    if (duplicate)
+        sw_buf_puts(b, "\"duplicate\":true,");
+    sw_buf_puts(b, "\"error\":");
+    sw_api_json_str(b, msg && *msg ? msg : sw_code_message(code));
+    if (has_index) {
+        sw_buf_puts(b, ",\"index\":");
+        sw_buf_put_u64(b, index);
+    }
+    sw_buf_puts(b, ",\"quarantined\":");
+    put_bool(b, quarantined);
+    sw_buf_puts(b, ",\"state_hash\":\"");
+    sw_buf_puts(b, state_hash);
+    sw_buf_puts(b, "\",\"success\":false}");
+}
+
+/* Every error carries the current view's hash and quarantine flag
+ * (SPEC §6: `quarantined` is always the state's flag after the request). */
+void sw_api_error_body(sw_api_t *api, sw_code_t code, const char *msg,
+                       sw_buf_t *out)
+{
+    sw_view_t *v = sw_executor_view(api->ex);
+    error_json(out, code, msg, false, false, 0, v->state_hash, v->quarantined);
+    sw_view_release(v);
+}
+
+static void error_cb(void *arg, sw_code_t code, const char *msg, sw_buf_t *out)
+{
+    sw_api_error_body(arg, code, msg, out);
+}
+
+static void respond_buf(sw_http_req_t *req, int status, const char *ctype,
+                        sw_buf_t *b)
+{
+    size_t len = 0;
+    char *body = sw_buf_steal(b, &len);
+    sw_http_respond(req, status, ctype, body, len);
+}
+
+/* ------------------------------------------------------------ POST paths */
+
+typedef struct pending {
+    sw_http_req_t *req;
+    sw_api_t *api;
+} pending_t;
+
+/* Runs on the executor thread: formats the answer and resumes the
+ * connection (SPEC §6 POST /transition answers). */
+static void on_done(void *arg, const sw_reply_t *rep)
+{
+    pending_t *pd = arg;
+    sw_buf_t b = SW_BUF_INIT;
+    int status = 200;
+    sw_buf_reserve(&b, 256);
+    if (rep->code == SW_C_OK) {
+        sw_buf_puts(&b, "{\"duplicate\":");
+        put_bool(&b, rep->duplicate);
+        sw_buf_puts(&b, ",\"hlc_last\":\"");
+        sw_buf_puts(&b, rep->hlc_last);
+        sw_buf_puts(&b, "\",\"index\":");
+        sw_buf_put_u64(&b, rep->index);
+        sw_buf_puts(&b, ",\"quarantined\":");
+        put_bool(&b, rep->quarantined);
+        sw_buf_puts(&b, ",\"state_hash\":\"");
+        sw_buf_puts(&b, rep->state_hash);
+        sw_buf_puts(&b, "\",\"success\":true}");
+    } else {
+        status = sw_code_status(rep->code);
+        error_json(&b, rep->code, rep->msg, rep->duplicate,
+                   rep->code == SW_C_POLICY_VIOLATION, rep->index,
+                   rep->state_hash, rep->quarantined);
+    }
+    size_t len = 0;
+    char *body = sw_buf_steal(&b, &len);
+    sw_http_req_t *req = pd->req;
+    free(pd);
+    sw_http_complete(req, status, NULL, body, len);
+}
+
+/* SPEC §4: guards in the request path, then the executor's queue; the
+ * connection is suspended so no thread waits for the commit. */
+void sw_api_submit(sw_api_t *api, sw_http_req_t *req, sw_proposal_t *p)
+{
+    sw_guards_t g;
+    evaluate_guards(api, p, &g);
+    if (!sw_http_suspend(req)) {
+        sw_proposal_destroy(p);
+        sw_http_respond_error(req, SW_C_SHUTTING_DOWN, NULL);
+        return;
+    }
+    pending_t *pd = sw_xcalloc(1, sizeof(*pd));
+    pd->req = req;
+    pd->api = api;
+    sw_code_t c = sw_executor_submit(api->ex, p, &g, on_done, pd);
+    if (c == SW_C_OK)
+        return;
+    /* Refused synchronously (queue full, storage failed, shutting down):
+     * the proposal is still ours and done will not be called. */
+    sw_proposal_destroy(p);
+    free(pd);
+    sw_metrics_count_rejection(api->metrics, c);
+    sw_buf_t b = SW_BUF_INIT;
+    sw_api_error_body(api, c, NULL, &b);
+    size_t len = 0;
+    char *body = sw_buf_steal(&b, &len);
+    sw_http_complete(req, sw_code_status(c), NULL, body, len);
+}
+
+static void h_transition(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    size_t len = 0;
+    const char *body = sw_http_req_body(req, &len);
+    sw_proposal_t p;
+    char msg[256] = "";
+    sw_code_t c = sw_proposal_parse(body, len, &p, msg);
+    if (c != SW_C_OK) {
+        sw_http_respond_error(req, c, msg);
+        return;
+    }
+    sw_api_submit(api, req, &p);
+}
+
+/* -------------------------------------------------------------- GET paths */
+
+static void h_state(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    const char *proj = sw_http_req_query(req, "projection");
+    sw_view_t *v = sw_executor_view(api->ex);
+    sw_buf_t b = SW_BUF_INIT;
+    if (!proj) {
+        sw_buf_append(&b, v->state_body, v->state_body_len);
+        sw_view_release(v);
+        respond_buf(req, 200, NULL, &b);
+        return;
+    }
+    sw_section_t sec = sw_section_by_name(proj);
+    if (sec == SW_SEC__COUNT) {
+        sw_view_release(v);
+        sw_buf_puts(&b, "projection: unknown section '");
+        sw_buf_append(&b, proj, strnlen(proj, 64));
+        sw_buf_puts(&b, "'; one of Boot, Control, Council, Environment, "
+                        "Execution, Ingestion, Meta, Policy");
+        sw_http_respond_error(req, SW_C_BAD_FIELD, b.data);
+        sw_buf_free(&b);
+        return;
+    }
+    sw_buf_reserve(&b, v->sec_len[sec] + 256);
+    sw_buf_puts(&b, "{\"hlc_last\":\"");
+    sw_buf_puts(&b, v->hlc_last);
+    sw_buf_puts(&b, "\",\"index\":");
+    sw_buf_put_u64(&b, v->index);
+    sw_buf_puts(&b, ",\"projection\":{\"");
+    sw_buf_puts(&b, sw_section_name(sec));
+    sw_buf_puts(&b, "\":");
+    sw_buf_append(&b, v->projection + v->sec_off[sec], v->sec_len[sec]);
+    sw_buf_puts(&b, "},\"state_hash\":\"");
+    sw_buf_puts(&b, v->state_hash);
+    sw_buf_puts(&b, "\"}");
+    sw_view_release(v);
+    respond_buf(req, 200, NULL, &b);
+}
+
+static void h_health(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    bool ok = sw_executor_storage_ok(api->ex);
+    sw_view_t *v = sw_executor_view(api->ex);
+    sw_buf_t b = SW_BUF_INIT;
+    sw_buf_puts(&b, "{\"degraded\":");
+    put_bool(&b, v->degraded);
+    sw_buf_puts(&b, ",\"hlc_last\":\"");
+    sw_buf_puts(&b, v->hlc_last);
+    sw_buf_puts(&b, "\",\"index\":");
+    sw_buf_put_u64(&b, v->index);
+    sw_buf_puts(&b, ",\"licensed\":");
+    put_bool(&b, v->licensed);
+    sw_buf_puts(&b, ",\"quarantined\":");
+    put_bool(&b, v->quarantined);
+    sw_buf_puts(&b, ",\"recovering\":");
+    put_bool(&b, v->recovering);
+    sw_buf_puts(&b, ",\"state_hash\":\"");
+    sw_buf_puts(&b, v->state_hash);
+    sw_buf_puts(&b, "\",\"storage\":\"");
+    sw_buf_puts(&b, ok ? "ok" : "failed");
+    sw_buf_puts(&b, "\"}");
+    sw_view_release(v);
+    respond_buf(req, ok ? 200 : 503, NULL, &b);
+}
+
+static void h_transitions(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    char *body = sw_xstrndup(api->transitions_body, api->transitions_len);
+    sw_http_respond(req, 200, NULL, body, api->transitions_len);
+}
+
+/* Parses a decimal query argument in [min, max]; absent = def. */
+static bool query_u64(sw_http_req_t *req, const char *key, uint64_t def,
+                      uint64_t min, uint64_t max, uint64_t *out)
+{
+    const char *v = sw_http_req_query(req, key);
+    if (!v) {
+        *out = def;
+        return true;
+    }
+    if (!*v || strlen(v) > 20)
+        return false;
+    uint64_t n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            return false;
+        n = n * 10 + d;
+    }
+    if (n < min || n > max)
+        return false;
+    *out = n;
+    return true;
+}
+
+typedef struct log_acc {
+    sw_buf_t *b;
+    uint64_t last;
+    unsigned n;
+} log_acc_t;
+
+static int log_one(void *arg, const sw_wal_record_t *r)
+{
+    log_acc_t *a = arg;
+    if (a->n++)
+        sw_buf_putc(a->b, ',');
+    sw_buf_append(a->b, r->record, r->record_len);
+    a->last = r->index;
+    return 0;
+}
+
+static void h_log(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    uint64_t from, limit;
+    if (!query_u64(req, "from", 1, 1, UINT64_MAX - 1, &from)) {
+        sw_http_respond_error(req, SW_C_BAD_FIELD,
+                              "from: must be an integer >= 1");
+        return;
+    }
+    if (!query_u64(req, "limit", LOG_LIMIT_DEFAULT, 1, LOG_LIMIT_MAX, &limit)) {
+        sw_http_respond_error(req, SW_C_BAD_FIELD,
+                              "limit: must be an integer in 1..1000");
+        return;
+    }
+    sw_buf_t recs = SW_BUF_INIT;
+    log_acc_t acc = {&recs, 0, 0};
+    swoosh_error err = {0};
+    /* The executor's own log, read-only from this thread (wal.h allows
+     * read_from concurrently with the executor's appends); one HTTP reader
+     * at a time. */
+    pthread_mutex_lock(&api->log_mu);
+    swoosh_err_t rc = sw_wal_read_from(sw_executor_wal(api->ex), from, limit,
+                                       log_one, &acc, &err);
+    pthread_mutex_unlock(&api->log_mu);
+    if (rc != SWOOSH_OK) {
+        char q[300];
+        sw_logf(SW_LOG_ERROR, "log_read_failed", "err=%s",
+                sw_log_quote(err.msg, q, sizeof(q)));
+        sw_buf_free(&recs);
+        sw_http_respond_error(req, SW_C_STORAGE_UNAVAILABLE,
+                              "the log could not be read");
+        return;
+    }
+    sw_buf_t b = SW_BUF_INIT;
+    sw_buf_reserve(&b, recs.len + 64);
+    sw_buf_puts(&b, "{\"next\":");
+    sw_buf_put_u64(&b, acc.n ? acc.last + 1 : from);
+    sw_buf_puts(&b, ",\"records\":[");
+    if (recs.len)
+        sw_buf_append(&b, recs.data, recs.len);
+    sw_buf_puts(&b, "]}");
+    sw_buf_free(&recs);
+    respond_buf(req, 200, NULL, &b);
+}
+
+static void h_metrics(sw_http_req_t *req, void *arg)
+{
+    sw_api_t *api = arg;
+    sw_exec_stats_t *st = sw_xcalloc(1, sizeof(*st));
+    sw_executor_stats(api->ex, st);
+    sw_buf_t b = SW_BUF_INIT;
+    sw_buf_reserve(&b, 32768);
+    sw_metrics_render(api->metrics, st, &b);
+    free(st);
+    respond_buf(req, 200, "text/plain; version=0.0.4; charset=utf-8", &b);
+}
+
+/* ----------------------------------------------------------- route table */
+
+static const sw_route_t api_routes[] = {
+    {"POST", "/transition", SW_ROUTE_WRITE, h_transition},
+    {"POST", "/command", SW_ROUTE_WRITE, h_transition},
+    {"GET", "/state", 0, h_state},
+    {"GET", "/health", SW_ROUTE_OPEN, h_health},
+    {"GET", "/transitions", 0, h_transitions},
+    {"GET", "/log", 0, h_log},
+    {"GET", "/metrics", 0, h_metrics},
+};
+
+static void core_routes(sw_api_t *api, sw_http_t *srv)
+{
+    sw_http_add_routes(srv, api_routes,
+                       sizeof(api_routes) / sizeof(api_routes[0]), api);
+}
+
+/* Route sets, one register function per route file: SPEC §6 here, SPEC §7
+ * in http_whoosh.c. A new route file adds one row. */
+typedef void (*route_set_fn)(sw_api_t *api, sw_http_t *srv);
+static const route_set_fn route_sets[] = {
+    core_routes,
+    sw_whoosh_routes,
+};
+
+/* ------------------------------------------------------------- lifecycle */
+
+/* GET /transitions never changes while the binary runs, so its body is
+ * built once (SPEC §6: generated from the catalog table). */
+sw_api_t *sw_api_new(sw_executor_t *ex, sw_metrics_t *metrics,
+                     sw_guard_provider_t *guards)
+{
+    sw_api_t *api = sw_xcalloc(1, sizeof(*api));
+    api->ex = ex;
+    api->metrics = metrics;
+    api->guards = guards;
+    pthread_mutex_init(&api->log_mu, NULL);
+    json_t *cat = sw_catalog_to_json();
+    sw_buf_t b = SW_BUF_INIT;
+    SW_ASSERT(cat && sw_canon_json(&b, cat));
+    json_decref(cat);
+    api->transitions_body = sw_buf_steal(&b, &api->transitions_len);
+    return api;
+}
+
+/* Frees the API; the http server using it must be freed first. */
+void sw_api_free(sw_api_t *api)
+{
+    if (!api)
+        return;
+    pthread_mutex_destroy(&api->log_mu);
+    free(api->transitions_body);
+    free(api);
+}
+
+/* One call wires every route file and the SPEC §6 error body. */
+void sw_api_register(sw_api_t *api, sw_http_t *srv)
+{
+    sw_http_set_error_fn(srv, error_cb, api);
+    for (size_t i = 0; i < sizeof(route_sets) / sizeof(route_sets[0]); i++)
+        route_sets[i](api, srv);
+}
+
+/* Route files reach the executor through the API. */
+sw_executor_t *sw_api_executor(sw_api_t *api)
+{
+    return api->ex;
+}

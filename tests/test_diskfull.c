@@ -1,0 +1,208 @@
+// LABEL: integration
+// TIMEOUT: 120
+/* test_diskfull: a full disk fails commits with STORAGE_UNAVAILABLE, loses
+ * nothing acknowledged, and after space is freed a restart serves the last
+ * committed state (SPEC §4). Needs root to mount a small tmpfs; otherwise it
+ * is skipped with the reason printed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "executor.h"
+#include "fsio.h"
+#include "log.h"
+#include "proposal.h"
+#include "wal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static char base[64];
+static char mnt[128];
+static bool mounted;
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+                  struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(base, sizeof base, "/tmp/swoosh-test-full-XXXXXX");
+    if (!mkdtemp(base))
+        return -1;
+    snprintf(mnt, sizeof mnt, "%s/mnt", base);
+    mkdir(mnt, 0755);
+    if (geteuid() != 0) {
+        printf("skipped: needs root to mount a tmpfs (euid %d)\n",
+               (int)geteuid());
+        return 0;
+    }
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=3m") != 0) {
+        printf("skipped: mount tmpfs failed: %s\n", strerror(errno));
+        return 0;
+    }
+    mounted = true;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (mounted && umount2(mnt, MNT_DETACH) != 0)
+        printf("warning: umount %s: %s\n", mnt, strerror(errno));
+    mounted = false;
+    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static sw_executor_t *open_ex(swoosh_error *err)
+{
+    char wal[256], snap[256];
+    snprintf(wal, sizeof wal, "%s/wal", mnt);
+    snprintf(snap, sizeof snap, "%s/snap", mnt);
+    sw_exec_config_t c;
+    sw_exec_config_defaults(&c);
+    c.wal_dir = wal;
+    c.snapshot_dir = snap;
+    c.snapshot_every = 25;
+    return sw_executor_open(&c, err);
+}
+
+/* A big proposal (~60 KB of evidence) so the disk fills in a few dozen
+ * records. */
+static void big_proposal(int i, sw_proposal_t *p)
+{
+    sw_buf_t b = SW_BUF_INIT;
+    sw_buf_printf(&b,
+                  "{\"transition\":\"LICENSE_GRANTED\",\"signer\":\"op\","
+                  "\"idem_key\":\"full-%d\",\"evidence\":[",
+                  i);
+    char chunk[1001];
+    for (int j = 0; j < 1000; j++)
+        chunk[j] = (char)('a' + (i + j) % 26);
+    chunk[1000] = '\0';
+    for (int e = 0; e < 60; e++)
+        sw_buf_printf(&b, "%s\"%s\"", e ? "," : "", chunk);
+    sw_buf_puts(&b, "]}");
+    char msg[256];
+    sw_code_t c = sw_proposal_parse(b.data, b.len, p, msg);
+    if (c != SW_C_OK)
+        fail_msg("parse: %s", msg);
+    sw_buf_free(&b);
+}
+
+/* Fill the disk until a commit fails; nothing acknowledged is lost and the
+ * restart after freeing space serves the last committed state. */
+static void test_disk_full(void **state)
+{
+    (void)state;
+    if (!mounted) {
+        skip();
+        return;
+    }
+    sw_log_set_level(SW_LOG_OFF);
+    /* Ballast to free later. */
+    char ballast[256];
+    snprintf(ballast, sizeof ballast, "%s/ballast", mnt);
+    FILE *f = fopen(ballast, "wb");
+    assert_non_null(f);
+    static char zeros[65536];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    assert_int_equal(fclose(f), 0);
+
+    swoosh_error err = {0};
+    sw_executor_t *ex = open_ex(&err);
+    if (!ex)
+        fail_msg("open: %s", err.msg);
+    uint64_t last_acked = 0;
+    char last_hash[65] = "";
+    int acked = 0, failed_at = -1;
+    for (int i = 0; i < 2000; i++) {
+        sw_proposal_t p;
+        big_proposal(i, &p);
+        sw_reply_t r;
+        sw_code_t c = sw_executor_submit_wait(ex, &p, &SW_GUARDS_ALL_OK, &r);
+        if (c != SW_C_OK) {
+            sw_proposal_destroy(&p);
+            fail_msg("submit %d refused: %s", i, sw_code_name(c));
+        }
+        if (r.code == SW_C_OK) {
+            acked++;
+            last_acked = r.index;
+            memcpy(last_hash, r.state_hash, 65);
+            continue;
+        }
+        assert_int_equal(r.code, SW_C_STORAGE_UNAVAILABLE);
+        failed_at = i;
+        break;
+    }
+    printf("disk full after %d acknowledged records (index %llu)\n", acked,
+           (unsigned long long)last_acked);
+    assert_true(failed_at > 0);
+    assert_true(acked > 0);
+    assert_false(sw_executor_storage_ok(ex));
+    sw_view_t *v = sw_executor_view(ex);
+    assert_int_equal(v->index, last_acked);
+    assert_string_equal(v->state_hash, last_hash);
+    sw_view_release(v);
+    /* Later submissions are refused up front. */
+    sw_proposal_t p;
+    big_proposal(99999, &p);
+    sw_reply_t r;
+    assert_int_equal(sw_executor_submit_wait(ex, &p, &SW_GUARDS_ALL_OK, &r),
+                     SW_C_STORAGE_UNAVAILABLE);
+    sw_proposal_destroy(&p);
+    sw_executor_close(ex, &err);
+
+    /* Free space and restart. */
+    assert_int_equal(unlink(ballast), 0);
+    sw_fsio_reset_for_tests();
+    memset(&err, 0, sizeof err);
+    ex = open_ex(&err);
+    if (!ex)
+        fail_msg("reopen: %s", err.msg);
+    v = sw_executor_view(ex);
+    assert_int_equal(v->index, last_acked);
+    assert_string_equal(v->state_hash, last_hash);
+    sw_view_release(v);
+    sw_wal_t *w = sw_executor_wal(ex);
+    for (int i = 0; i < acked; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "full-%d", i);
+        bool found = false;
+        assert_int_equal(sw_wal_find_idem(w, key, NULL, NULL, &found, &err),
+                         SWOOSH_OK);
+        assert_true(found);
+    }
+    /* A small proposal commits again now that there is room. */
+    const char *j = "{\"transition\":\"LICENSE_REVOKED\",\"signer\":\"op\","
+                    "\"idem_key\":\"after\"}";
+    assert_int_equal(sw_proposal_parse(j, strlen(j), &p, r.msg), SW_C_OK);
+    assert_int_equal(sw_executor_submit_wait(ex, &p, &SW_GUARDS_ALL_OK, &r),
+                     SW_C_OK);
+    assert_int_equal(r.code, SW_C_OK);
+    assert_int_equal(r.index, last_acked + 1);
+    sw_executor_close(ex, &err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
