@@ -650,22 +650,6 @@ static const char *ftype_name(sw_ftype_t t)
     return "unknown";
 }
 
-static int section_phase_count(sw_section_t sec)
-{
-    switch (sec) {
-    case SW_SEC_INGESTION:
-        return SW_ING__COUNT;
-    case SW_SEC_COUNCIL:
-        return SW_CNC__COUNT;
-    case SW_SEC_ENVIRONMENT:
-        return SW_ENV__COUNT;
-    case SW_SEC_EXECUTION:
-        return SW_EXE__COUNT;
-    default:
-        return 0;
-    }
-}
-
 /* Builds GET /transitions from the table so the published catalog can never
  * drift from what the reducer does (SPEC §6). `phases` is ["*"] for
  * transitions allowed in any phase; `section` names the section whose phase
@@ -688,7 +672,7 @@ json_t *sw_catalog_to_json(void)
         if (e->phase_section == SW_SEC__COUNT) {
             json_array_append_new(phases, json_string("*"));
         } else {
-            int np = section_phase_count(e->phase_section);
+            int np = sw_phase_count(e->phase_section);
             for (int ph = 0; ph < np; ph++)
                 if (e->phases & PH(ph))
                     json_array_append_new(phases, json_string(sw_phase_name(

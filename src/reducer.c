@@ -26,38 +26,6 @@ static void reject(sw_result_t *r, sw_code_t code)
     r->code = code;
 }
 
-static int current_phase(const sw_state_t *s, sw_section_t sec)
-{
-    switch (sec) {
-    case SW_SEC_INGESTION:
-        return (int)s->ingestion.phase;
-    case SW_SEC_COUNCIL:
-        return (int)s->council.phase;
-    case SW_SEC_ENVIRONMENT:
-        return (int)s->environment.phase;
-    case SW_SEC_EXECUTION:
-        return (int)s->execution.phase;
-    default:
-        return -1;
-    }
-}
-
-static int phase_count(sw_section_t sec)
-{
-    switch (sec) {
-    case SW_SEC_INGESTION:
-        return SW_ING__COUNT;
-    case SW_SEC_COUNCIL:
-        return SW_CNC__COUNT;
-    case SW_SEC_ENVIRONMENT:
-        return SW_ENV__COUNT;
-    case SW_SEC_EXECUTION:
-        return SW_EXE__COUNT;
-    default:
-        return 0;
-    }
-}
-
 /* "EXECUTION_BEAT needs Execution phase PLAN, WORK, REVIEW or REVERB; it is
  * IDLE". */
 static void phase_msg(const sw_catalog_entry_t *e, int cur, char msg[256])
@@ -65,7 +33,7 @@ static void phase_msg(const sw_catalog_entry_t *e, int cur, char msg[256])
     char list[160] = "";
     size_t off = 0;
     int total = 0, seen = 0;
-    int np = phase_count(e->phase_section);
+    int np = sw_phase_count(e->phase_section);
     for (int ph = 0; ph < np; ph++)
         if (e->phases & (1u << ph))
             total++;
@@ -227,7 +195,7 @@ void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
         }
     }
     if (e->phase_section != SW_SEC__COUNT) {
-        int cur = current_phase(s, e->phase_section);
+        int cur = sw_state_phase(s, e->phase_section);
         if (cur < 0 || !(e->phases & (1u << cur))) {
             phase_msg(e, cur, r->msg);
             {

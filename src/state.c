@@ -98,6 +98,32 @@ int sw_phase_by_name(sw_section_t sec, const char *name)
     return -1;
 }
 
+/* The sections whose transitions are gated by a phase (SPEC §3): the
+ * reducer checks against it and GET /transitions lists the names. */
+int sw_phase_count(sw_section_t sec)
+{
+    int n = 0;
+    return phase_table(sec, &n) ? n : 0;
+}
+
+/* Reads a section's phase generically so the catalog can name the section a
+ * transition is gated by instead of carrying a function per row. */
+int sw_state_phase(const sw_state_t *s, sw_section_t sec)
+{
+    switch (sec) {
+    case SW_SEC_INGESTION:
+        return (int)s->ingestion.phase;
+    case SW_SEC_COUNCIL:
+        return (int)s->council.phase;
+    case SW_SEC_ENVIRONMENT:
+        return (int)s->environment.phase;
+    case SW_SEC_EXECUTION:
+        return (int)s->execution.phase;
+    default:
+        return -1;
+    }
+}
+
 /* Task statuses of SPEC §3 (OPEN|CLAIMED|COMPLETED|FAILED). */
 const char *sw_task_status_name(sw_task_status_t st)
 {

@@ -68,6 +68,10 @@ typedef enum {
 const char *sw_phase_name(sw_section_t sec, int phase);
 /* -1 when unknown. */
 int sw_phase_by_name(sw_section_t sec, const char *name);
+/* Number of phases of section `sec`; 0 for a section without phases. */
+int sw_phase_count(sw_section_t sec);
+/* Current phase of section `sec` in s; -1 for a section without phases. */
+int sw_state_phase(const struct swoosh_state *s, sw_section_t sec);
 const char *sw_task_status_name(sw_task_status_t st);
 /* Accepts "OPEN" etc.; -1 when unknown. */
 int sw_task_status_by_name(const char *name);

@@ -56,22 +56,6 @@ static json_t *pick_id(rng_t *r, const char *prefix, unsigned n)
     return json_string(b);
 }
 
-static int phase_of(const sw_state_t *s, sw_section_t sec)
-{
-    switch (sec) {
-    case SW_SEC_INGESTION:
-        return (int)s->ingestion.phase;
-    case SW_SEC_COUNCIL:
-        return (int)s->council.phase;
-    case SW_SEC_ENVIRONMENT:
-        return (int)s->environment.phase;
-    case SW_SEC_EXECUTION:
-        return (int)s->execution.phase;
-    default:
-        return -1;
-    }
-}
-
 /* Weight of a transition in the current state: what the phase allows is
  * likely, escape hatches from pause/quarantine/unlicensed are very likely,
  * disruptive Control transitions are rare. */
@@ -90,7 +74,7 @@ static unsigned weight(const sw_state_t *s, const sw_catalog_entry_t *e)
         return 2;
     if (e->phase_section == SW_SEC__COUNT)
         return 1;
-    if (e->phases & (1u << phase_of(s, e->phase_section))) {
+    if (e->phases & (1u << sw_state_phase(s, e->phase_section))) {
         if (strcmp(n, "EXECUTION_TASK_CREATED") == 0 ||
             strcmp(n, "EXECUTION_TASK_CLAIMED") == 0 ||
             strcmp(n, "EXECUTION_TASK_COMPLETE") == 0)
@@ -429,7 +413,7 @@ static void test_replay_twice(void **unused)
         }
         for (int sec = SW_SEC_COUNCIL; sec <= SW_SEC_INGESTION; sec++)
             if (sec != SW_SEC_BOOT && sec != SW_SEC_CONTROL)
-                seen[sec][phase_of(s, (sw_section_t)sec)] = true;
+                seen[sec][sw_state_phase(s, (sw_section_t)sec)] = true;
         if (below(&pick, 40) == 0) {
             char fresh[65];
             fresh_hash(s, fresh);

@@ -121,22 +121,6 @@ static sw_state_t *build(const step_t *const *setup)
     return s;
 }
 
-static int phase_of(const sw_state_t *s, sw_section_t sec)
-{
-    switch (sec) {
-    case SW_SEC_INGESTION:
-        return (int)s->ingestion.phase;
-    case SW_SEC_COUNCIL:
-        return (int)s->council.phase;
-    case SW_SEC_ENVIRONMENT:
-        return (int)s->environment.phase;
-    case SW_SEC_EXECUTION:
-        return (int)s->execution.phase;
-    default:
-        return -1;
-    }
-}
-
 /* ------------------------------------------------------------ chunks */
 
 #define END                                                                    \
@@ -1007,9 +991,9 @@ static void test_rows(void **unused)
                 fail_msg("row \"%s\": a rejection changed the hash", w->what);
         }
         if (w->sec != SW_SEC__COUNT)
-            if (phase_of(s, w->sec) != w->phase)
+            if (sw_state_phase(s, w->sec) != w->phase)
                 fail_msg("row \"%s\": phase %s, want %s", w->what,
-                         sw_phase_name(w->sec, phase_of(s, w->sec)),
+                         sw_phase_name(w->sec, sw_state_phase(s, w->sec)),
                          sw_phase_name(w->sec, w->phase));
         if (w->post)
             w->post(s);
