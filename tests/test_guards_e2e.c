@@ -153,6 +153,36 @@ static json_t *logged_guards(int port, uint64_t idx)
     return g;
 }
 
+/* Everything a test starts, so teardown cleans up even after a failed
+ * assertion. */
+typedef struct fixture {
+    th_server_t s;
+    guard_server_t *gs, *deny;
+    char dir[64], path[256];
+} fixture_t;
+
+static int setup(void **state)
+{
+    *state = calloc(1, sizeof(fixture_t));
+    return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *fx = *state;
+    th_server_cleanup(&fx->s);
+    if (fx->gs)
+        guard_server_stop(fx->gs);
+    if (fx->deny)
+        guard_server_stop(fx->deny);
+    if (fx->path[0])
+        unlink(fx->path);
+    if (fx->dir[0])
+        rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
 static void set_all(guard_server_t *gs, gs_behaviour_t b)
 {
     for (int i = 0; i < 5; i++)
@@ -166,15 +196,14 @@ static void set_all(guard_server_t *gs, gs_behaviour_t b)
  * would deny everything, the state hash is the same and no call arrives. */
 static void test_http_guards(void **state)
 {
-    (void)state;
-    guard_server_t *gs = guard_server_start();
+    fixture_t *fx = *state;
+    guard_server_t *gs = fx->gs = guard_server_start();
     assert_non_null(gs);
     set_all(gs, GS_PASS);
     http_flags_t f;
-    th_server_t s;
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(th_server_start(&s, http_flags(&f, gs)), 0);
-    int port = s.port, st = 0;
+    th_server_t *sp = &fx->s;
+    assert_int_equal(th_server_start(sp, http_flags(&f, gs)), 0);
+    int port = sp->port, st = 0;
     uint64_t index = 0;
 
     /* Pass: LicenseOK and PolicyOK are asked, nothing else. */
@@ -271,41 +300,40 @@ static void test_http_guards(void **state)
     /* Replay: crash (no shutdown snapshot), then restart with the guard
      * services stopped — every URL now refuses connections. */
     char *hash = cur_hash(port);
-    assert_int_equal(th_server_stop(&s, SIGKILL, 10000), 0);
+    assert_int_equal(th_server_stop(sp, SIGKILL, 10000), 0);
     guard_server_stop(gs);
-    assert_int_equal(th_server_restart(&s, f.argv), 0);
-    char *hash2 = cur_hash(s.port);
+    fx->gs = gs = NULL;
+    assert_int_equal(th_server_restart(sp, f.argv), 0);
+    char *hash2 = cur_hash(sp->port);
     assert_string_equal(hash2, hash);
-    assert_int_equal(cur_index(s.port), index);
+    assert_int_equal(cur_index(sp->port), index);
     char replayed[64];
     snprintf(replayed, sizeof(replayed), "replayed=%llu",
              (unsigned long long)index);
-    assert_true(th_server_log_has(&s, replayed));
+    assert_true(th_server_log_has(sp, replayed));
     free(hash2);
 
     /* Again with live services that deny everything and count calls:
      * replay asks none of them and the hash is unchanged. */
-    assert_int_equal(th_server_stop(&s, SIGKILL, 10000), 0);
-    guard_server_t *deny = guard_server_start();
+    assert_int_equal(th_server_stop(sp, SIGKILL, 10000), 0);
+    guard_server_t *deny = fx->deny = guard_server_start();
     assert_non_null(deny);
     set_all(deny, GS_DENY);
     http_flags_t f2;
-    assert_int_equal(th_server_restart(&s, http_flags(&f2, deny)), 0);
-    hash2 = cur_hash(s.port);
+    assert_int_equal(th_server_restart(sp, http_flags(&f2, deny)), 0);
+    hash2 = cur_hash(sp->port);
     assert_string_equal(hash2, hash);
     free(hash2);
     for (int i = 0; i < 5; i++)
         assert_int_equal(guard_server_calls(deny, ROUTES[i]), 0);
     assert_int_equal(guard_server_connections(deny), 0);
     /* ...while a new proposal does reach them. */
-    j = propose(s.port, "ENV_ALLOCATED", "operator", "d1", NULL, NULL, &st);
+    j = propose(sp->port, "ENV_ALLOCATED", "operator", "d1", NULL, NULL, &st);
     assert_string_equal(jstr(j, "code"), "POLICY_VIOLATION");
     json_decref(j);
     assert_int_equal(guard_server_calls(deny, "/policy"), 1);
 
     free(hash);
-    th_server_cleanup(&s);
-    guard_server_stop(deny);
 }
 
 /* SWOOSH_GUARD_<NAME>_FAIL_OPEN=1 makes an unanswered call pass for that
@@ -313,8 +341,8 @@ static void test_http_guards(void **state)
  * connection. */
 static void test_fail_open(void **state)
 {
-    (void)state;
-    guard_server_t *gs = guard_server_start();
+    fixture_t *fx = *state;
+    guard_server_t *gs = fx->gs = guard_server_start();
     assert_non_null(gs);
     set_all(gs, GS_PASS);
     /* A port that refuses connections: a stopped service's. */
@@ -328,12 +356,10 @@ static void test_fail_open(void **state)
     http_flags(&f, gs);
     snprintf(f.urls[2], sizeof(f.urls[2]), "%s", gone_url);
     setenv("SWOOSH_GUARD_MCP_FAIL_OPEN", "1", 1);
-    th_server_t s;
-    memset(&s, 0, sizeof(s));
-    int rc = th_server_start(&s, f.argv);
+    int rc = th_server_start(&fx->s, f.argv);
     unsetenv("SWOOSH_GUARD_MCP_FAIL_OPEN");
     assert_int_equal(rc, 0);
-    int port = s.port;
+    int port = fx->s.port;
     uint64_t index = 0;
     ok(port, "LICENSE_GRANTED", "operator", NULL, NULL, &index);
     ok(port, "COUNCIL_PROFILES_LOADED", "operator",
@@ -369,9 +395,6 @@ static void test_fail_open(void **state)
        &index);
     guard_server_set(gs, "/mcp", GS_DENY, 0, 0);
     rejected(port, "ENV_HEALTH_GREEN", NULL, NULL, "MCPHealthy", index);
-
-    th_server_cleanup(&s);
-    guard_server_stop(gs);
 }
 
 /* Writes `content` to path atomically (tmp + rename). */
@@ -419,17 +442,16 @@ static void reload(th_server_t *s, const char *needle)
  * without a restart, and a bad file keeps the previous rules. */
 static void test_static_reload(void **state)
 {
-    (void)state;
-    char dir[] = "/tmp/swoosh-guards-XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    char path[256];
-    snprintf(path, sizeof(path), "%s/guards.json", dir);
+    fixture_t *fx = *state;
+    snprintf(fx->dir, sizeof(fx->dir), "/tmp/swoosh-guards-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    char *path = fx->path;
+    snprintf(path, sizeof(fx->path), "%s/guards.json", fx->dir);
     write_file(path, "{\"deny_signers\":[\"mallory\"]}");
     const char *flags[] = {"--guards", "static", "--guard-config", path, NULL};
-    th_server_t s;
-    memset(&s, 0, sizeof(s));
-    assert_int_equal(th_server_start(&s, flags), 0);
-    int port = s.port, st = 0;
+    th_server_t *s = &fx->s;
+    assert_int_equal(th_server_start(s, flags), 0);
+    int port = s->port, st = 0;
     uint64_t index = 0;
 
     json_t *j =
@@ -438,25 +460,25 @@ static void test_static_reload(void **state)
     json_decref(j);
 
     write_file(path, "{}");
-    reload(&s, "event=reload result=ok");
+    reload(s, "event=reload result=ok");
     ok(port, "LICENSE_GRANTED", "mallory", NULL, NULL, &index);
 
     write_file(path, "{\"deny_transitions\":[\"LICENSE_GRANTED\"]}");
-    reload(&s, "event=reload result=ok");
+    reload(s, "event=reload result=ok");
     j = propose(port, "LICENSE_GRANTED", "operator", "o1", NULL, NULL, &st);
     assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
     json_decref(j);
 
     /* A bad file is refused; the rules in force stay. */
     write_file(path, "{\"deny_transitions\":[\"LICENSE_GRANTD\"]}");
-    reload(&s, "event=reload result=failed");
+    reload(s, "event=reload result=failed");
     j = propose(port, "LICENSE_GRANTED", "operator", "o2", NULL, NULL, &st);
     assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
     json_decref(j);
 
     /* Policy violations by config, also without a restart. */
     write_file(path, "{\"policy_violation_signers\":[\"eve\"]}");
-    reload(&s, "event=reload result=ok");
+    reload(s, "event=reload result=ok");
     ok(port, "LICENSE_GRANTED", "operator", NULL, NULL, &index);
     j = propose(port, "CONTROL_PAUSE", "eve", "e1", NULL, NULL, &st);
     assert_string_equal(jstr(j, "code"), "POLICY_VIOLATION");
@@ -464,18 +486,14 @@ static void test_static_reload(void **state)
     assert_int_equal(jint(j, "index"), ++index);
     json_decref(j);
     assert_int_equal(cur_index(port), index);
-
-    th_server_cleanup(&s);
-    unlink(path);
-    rmdir(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_http_guards),
-        cmocka_unit_test(test_fail_open),
-        cmocka_unit_test(test_static_reload),
+        cmocka_unit_test_setup_teardown(test_http_guards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fail_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_reload, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
