@@ -7,11 +7,28 @@
  * idem keys (it applies every time), so every acknowledged proposal is a
  * logged, fsynced record.
  *
+ * Two kinds of submitter are measured:
+ *   threads      one OS thread per submitter, blocked in
+ *                sw_executor_submit_wait (64 submitters = 64 threads the
+ *                kernel must wake after every commit);
+ *   closed-loop  N logical clients with one proposal in flight each, driven
+ *                by a few driver threads (--drivers, default 2): a client's
+ *                completion callback hands it back to its driver, which
+ *                builds, parses and submits its next proposal. This is how
+ *                the HTTP server works (a connection is suspended while its
+ *                proposal is in the executor and resumed from the callback;
+ *                parsing happens on the server's threads, not the
+ *                executor's);
+ *   callback     the same clients, but each resubmits from inside its
+ *                completion callback: build, parse and submit run on the
+ *                executor thread (its CPU figure includes them).
+ *
  * usage: bench_executor [--dir D] [--seconds S] [--records N]
  *   --dir D      scratch directory on the disk to measure (default: a new
  *                directory under $TMPDIR or /tmp); removed afterwards
  *   --seconds S  measuring time per submitter count (default 3)
  *   --records N  size of the replay log (default 1000000)
+ *   --drivers K  driver threads of the closed-loop clients (default 2)
  *   --keep       keep the scratch directory (its replay/ log can then be
  *                checked with `swoosh verify --wal-dir D/replay/wal`)
  */
@@ -187,8 +204,26 @@ static void *submit_loop(void *arg)
     return NULL;
 }
 
-static double run_submitters(const char *base, int nthreads, double seconds,
-                             double *mean_batch)
+typedef struct phase {
+    double rate, mean_batch, commit_ms, cpu_us;
+} phase_t;
+
+static void phase_stats(const sw_exec_stats_t *s0, const sw_exec_stats_t *s1,
+                        phase_t *ph)
+{
+    uint64_t batches = s1->commits - s0->commits;
+    uint64_t recs = s1->index - s0->index;
+    ph->mean_batch = batches ? (double)recs / (double)batches : 0;
+    ph->commit_ms = batches
+                        ? (s1->commit_seconds_sum - s0->commit_seconds_sum) *
+                              1e3 / (double)batches
+                        : 0;
+    ph->cpu_us =
+        recs ? (s1->busy_seconds - s0->busy_seconds) * 1e6 / (double)recs : 0;
+}
+
+static void run_submitters(const char *base, int nthreads, double seconds,
+                           phase_t *ph)
 {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/s%d", base, nthreads);
@@ -216,15 +251,191 @@ static double run_submitters(const char *base, int nthreads, double seconds,
     }
     double dt = now_s() - t0;
     sw_executor_stats(ex, &s1);
-    uint64_t batches = s1.commits - s0.commits;
-    uint64_t recs = s1.index - s0.index;
-    *mean_batch = batches ? (double)recs / (double)batches : 0;
+    phase_stats(&s0, &s1, ph);
+    ph->rate = (double)ok / dt;
     swoosh_error err = {0};
     sw_executor_close(ex, &err);
     free(rs);
     free(th);
     rm_rf(dir);
-    return (double)ok / dt;
+}
+
+/* ------------------------------------------------- closed-loop clients */
+
+struct driver;
+
+typedef struct client {
+    struct client *next;
+    struct driver *d;
+    int id;
+    uint64_t n;
+} client_t;
+
+typedef struct driver {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    client_t *ready;
+    bool waiting;
+    sw_executor_t *ex;
+    atomic_bool *stop;
+    atomic_int *inflight;
+    uint64_t ok;
+    pthread_t th;
+    bool in_callback; /* resubmit from the completion callback itself */
+} driver_t;
+
+static void client_submit(driver_t *d, client_t *c);
+
+/* Runs on the executor thread: hand the client back to its driver (one
+ * wake-up per driver sleep, not per completion). */
+static void client_done(void *arg, const sw_reply_t *r)
+{
+    client_t *c = arg;
+    driver_t *d = c->d;
+    if (r->code != SW_C_OK) {
+        fprintf(stderr, "bench: beat rejected: %s %s\n", sw_code_name(r->code),
+                r->msg);
+        exit(1);
+    }
+    if (d->in_callback) {
+        d->ok++; /* only the executor thread counts in this mode */
+        if (!atomic_load(d->stop))
+            client_submit(d, c);          /* counted in flight before ... */
+        atomic_fetch_sub(d->inflight, 1); /* ... this one leaves */
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    d->ok++;
+    c->next = d->ready;
+    d->ready = c;
+    bool wake = d->waiting;
+    d->waiting = false;
+    pthread_mutex_unlock(&d->mu);
+    if (wake)
+        pthread_cond_signal(&d->cv);
+    atomic_fetch_sub(d->inflight, 1);
+}
+
+static void client_submit(driver_t *d, client_t *c)
+{
+    char json[256];
+    snprintf(json, sizeof json,
+             "{\"transition\":\"EXECUTION_BEAT\",\"signer\":\"a1\","
+             "\"idem_key\":\"loop-%d-%" PRIu64 "\"}",
+             c->id, c->n++);
+    sw_proposal_t p;
+    parse_or_die(json, &p);
+    atomic_fetch_add(d->inflight, 1);
+    if (sw_executor_submit(d->ex, &p, &SW_GUARDS_ALL_OK, client_done, c) !=
+        SW_C_OK) {
+        fprintf(stderr, "bench: closed-loop submit refused\n");
+        exit(1);
+    }
+}
+
+static void *driver_main(void *arg)
+{
+    driver_t *d = arg;
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->ready && !atomic_load(d->stop)) {
+            d->waiting = true;
+            pthread_cond_wait(&d->cv, &d->mu);
+        }
+        if (atomic_load(d->stop))
+            break;
+        client_t *c = d->ready;
+        d->ready = NULL;
+        pthread_mutex_unlock(&d->mu);
+        while (c) {
+            client_t *next = c->next;
+            client_submit(d, c);
+            c = next;
+        }
+        pthread_mutex_lock(&d->mu);
+    }
+    pthread_mutex_unlock(&d->mu);
+    return NULL;
+}
+
+static void run_closed_loop(const char *base, int nclients, int ndrivers,
+                            double seconds, phase_t *ph)
+{
+    bool in_callback = ndrivers == 0;
+    if (in_callback)
+        ndrivers = 1; /* one bookkeeping record, no thread */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/c%d", base, nclients);
+    sw_executor_t *ex = open_ex(dir, 256, 10000);
+    open_window(ex);
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    atomic_int inflight;
+    atomic_init(&inflight, 0);
+    driver_t *ds = calloc((size_t)ndrivers, sizeof *ds);
+    client_t *cs = calloc((size_t)nclients, sizeof *cs);
+    for (int i = 0; i < ndrivers; i++) {
+        pthread_mutex_init(&ds[i].mu, NULL);
+        pthread_cond_init(&ds[i].cv, NULL);
+        ds[i].ex = ex;
+        ds[i].stop = &stop;
+        ds[i].inflight = &inflight;
+        ds[i].in_callback = in_callback;
+    }
+    for (int i = 0; i < nclients; i++) {
+        cs[i].id = i;
+        cs[i].d = &ds[i % ndrivers];
+        cs[i].next = cs[i].d->ready;
+        cs[i].d->ready = &cs[i];
+    }
+    sw_exec_stats_t s0, s1;
+    sw_executor_stats(ex, &s0);
+    double t0 = now_s();
+    if (in_callback) {
+        client_t *c = ds[0].ready;
+        ds[0].ready = NULL;
+        while (c) {
+            client_t *next = c->next;
+            client_submit(&ds[0], c);
+            c = next;
+        }
+    } else {
+        for (int i = 0; i < ndrivers; i++)
+            pthread_create(&ds[i].th, NULL, driver_main, &ds[i]);
+    }
+    struct timespec ts = {(time_t)seconds,
+                          (long)((seconds - (double)(time_t)seconds) * 1e9)};
+    nanosleep(&ts, NULL);
+    atomic_store(&stop, true);
+    for (int i = 0; i < ndrivers && !in_callback; i++) {
+        pthread_mutex_lock(&ds[i].mu);
+        pthread_cond_signal(&ds[i].cv);
+        pthread_mutex_unlock(&ds[i].mu);
+        pthread_join(ds[i].th, NULL);
+    }
+    while (atomic_load(&inflight) > 0) {
+        struct timespec w = {0, 100000};
+        nanosleep(&w, NULL);
+    }
+    double dt = now_s() - t0;
+    uint64_t ok = 0;
+    for (int i = 0; i < ndrivers; i++) {
+        pthread_mutex_lock(&ds[i].mu);
+        ok += ds[i].ok;
+        pthread_mutex_unlock(&ds[i].mu);
+    }
+    sw_executor_stats(ex, &s1);
+    phase_stats(&s0, &s1, ph);
+    ph->rate = (double)ok / dt;
+    swoosh_error err = {0};
+    sw_executor_close(ex, &err);
+    for (int i = 0; i < ndrivers; i++) {
+        pthread_mutex_destroy(&ds[i].mu);
+        pthread_cond_destroy(&ds[i].cv);
+    }
+    free(ds);
+    free(cs);
+    rm_rf(dir);
 }
 
 typedef struct gen {
@@ -275,6 +486,7 @@ int main(int argc, char **argv)
     double seconds = 3;
     uint64_t records = 1000000;
     bool keep = false;
+    int drivers = 2;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
             dir_arg = argv[++i];
@@ -282,11 +494,13 @@ int main(int argc, char **argv)
             seconds = atof(argv[++i]);
         else if (strcmp(argv[i], "--records") == 0 && i + 1 < argc)
             records = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--drivers") == 0 && i + 1 < argc)
+            drivers = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
         else if (strcmp(argv[i], "--keep") == 0)
             keep = true;
         else {
             fprintf(stderr, "usage: bench_executor [--dir D] [--seconds S] "
-                            "[--records N] [--keep]\n");
+                            "[--records N] [--drivers K] [--keep]\n");
             return 2;
         }
     }
@@ -310,15 +524,38 @@ int main(int argc, char **argv)
     printf("fdatasync (4 KiB append)   %10.0f /s\n", fsr);
 
     static const int counts[] = {1, 8, 64};
-    double rate[3];
+    phase_t th[3], cl[3], cb[3];
+    printf("threads: one OS thread per submitter, blocked until its answer\n");
     for (int i = 0; i < 3; i++) {
-        double mb = 0;
-        rate[i] = run_submitters(base, counts[i], seconds, &mb);
-        printf("submitters %-3d durable    %10.0f transitions/s  mean batch "
-               "%.1f  (%.2f per fdatasync-rate)\n",
-               counts[i], rate[i], mb, rate[i] / fsr);
+        run_submitters(base, counts[i], seconds, &th[i]);
+        printf("threads     %-3d durable    %10.0f transitions/s  mean batch "
+               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
+               counts[i], th[i].rate, th[i].mean_batch, th[i].commit_ms,
+               th[i].cpu_us);
     }
-    printf("speedup 64 vs 1 submitter  %10.1fx\n", rate[2] / rate[0]);
+    printf("speedup 64 vs 1 (threads)  %10.1fx\n", th[2].rate / th[0].rate);
+    printf("closed-loop: N clients, one proposal in flight each, resubmitted "
+           "from the completion callback by %d driver thread(s) (as HTTP "
+           "connections)\n",
+           drivers);
+    for (int i = 0; i < 3; i++) {
+        run_closed_loop(base, counts[i], drivers, seconds, &cl[i]);
+        printf("closed-loop %-3d durable    %10.0f transitions/s  mean batch "
+               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
+               counts[i], cl[i].rate, cl[i].mean_batch, cl[i].commit_ms,
+               cl[i].cpu_us);
+    }
+    printf("speedup 64 vs 1 (closed)   %10.1fx\n", cl[2].rate / cl[0].rate);
+    printf("callback: N clients, each resubmitted from inside its completion "
+           "callback (parse and submit on the executor thread)\n");
+    for (int i = 0; i < 3; i++) {
+        run_closed_loop(base, counts[i], 0, seconds, &cb[i]);
+        printf("callback    %-3d durable    %10.0f transitions/s  mean batch "
+               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
+               counts[i], cb[i].rate, cb[i].mean_batch, cb[i].commit_ms,
+               cb[i].cpu_us);
+    }
+    printf("speedup 64 vs 1 (callback) %10.1fx\n", cb[2].rate / cb[0].rate);
 
     /* Replay: generate a log through the executor with large batches, then
      * time a full recovery from genesis. */
@@ -331,13 +568,13 @@ int main(int argc, char **argv)
     double t0 = now_s();
     enum { PRODUCERS = 2 };
     producer_t pr[PRODUCERS];
-    pthread_t th[PRODUCERS];
+    pthread_t pth[PRODUCERS];
     for (int i = 0; i < PRODUCERS; i++) {
         pr[i] = (producer_t){ex, &g, i, PRODUCERS, records};
-        pthread_create(&th[i], NULL, produce, &pr[i]);
+        pthread_create(&pth[i], NULL, produce, &pr[i]);
     }
     for (int i = 0; i < PRODUCERS; i++)
-        pthread_join(th[i], NULL);
+        pthread_join(pth[i], NULL);
     while (atomic_load(&g.done) < records) {
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);

@@ -33,6 +33,14 @@ typedef struct item {
     struct item *dup_of; /* in-batch original this duplicates */
     bool logged;
     size_t rec_off, rec_len;
+    /* The proposal's canonical JSON, written by the submitting thread so the
+     * executor only splices in the stamped hlc: without an hlc, pj holds
+     * `{<members before "hlc">` then `<members after>}` split at pj_split;
+     * with one, the whole object (pj_split = SIZE_MAX). */
+    sw_buf_t pj;
+    size_t pj_split;
+    bool pj_head, pj_tail; /* members before / after the split */
+    bool pj_bad;           /* a value outside JSON's integer/string space */
 } item_t;
 
 typedef struct idem_slot {
@@ -68,6 +76,11 @@ struct sw_executor {
     size_t qlen;
     bool stopping, exec_waiting;
     unsigned space_waiters;
+    /* Finished items, handed back under qmu and freed by the next submitter
+     * (outside the lock): the proposals were allocated on submitting
+     * threads, and freeing them there keeps the executor thread — the one
+     * serial stage — out of malloc's cross-thread free path. */
+    item_t *garbage;
     atomic_bool storage_failed;
 
     pthread_t thread;
@@ -337,17 +350,35 @@ static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
         return;
     }
 
-    /* Server HLC stamp (SPEC §4), before logging so replay is exact. */
-    if (!p->has_hlc) {
-        sw_hlc_t h = sw_hlc_stamp(&st->meta.hlc_last, now, ex->cfg.node_id);
-        sw_proposal_set_hlc(p, &h);
-    }
+    /* Server HLC stamp (SPEC §4), before logging so replay is exact. The
+     * record's proposal is the text as received plus the stamped hlc,
+     * spliced into the canonical text the submitter prepared (raw itself is
+     * not needed again). */
     sw_buf_reset(&ex->pbuf);
-    if (!sw_canon_json(&ex->pbuf, p->raw)) {
+    if (it->pj_bad) {
         reply_current(ex, &it->reply, SW_C_BAD_PAYLOAD,
                       "the proposal holds values outside JSON's integer "
                       "and string space");
         return;
+    }
+    if (!p->has_hlc) {
+        sw_hlc_t h = sw_hlc_stamp(&st->meta.hlc_last, now, ex->cfg.node_id);
+        p->hlc = h;
+        p->has_hlc = true;
+        char hb[SW_HLC_STRLEN];
+        sw_hlc_format(&h, hb);
+        sw_buf_append(&ex->pbuf, it->pj.data, it->pj_split);
+        if (it->pj_head)
+            sw_buf_putc(&ex->pbuf, ',');
+        sw_buf_append(&ex->pbuf, "\"hlc\":\"", 7);
+        sw_buf_puts(&ex->pbuf, hb);
+        sw_buf_putc(&ex->pbuf, '"');
+        if (it->pj_tail)
+            sw_buf_putc(&ex->pbuf, ',');
+        sw_buf_append(&ex->pbuf, it->pj.data + it->pj_split,
+                      it->pj.len - it->pj_split);
+    } else {
+        sw_buf_append(&ex->pbuf, it->pj.data, it->pj.len);
     }
 
     /* Steps 4–7: the pure reducer. */
@@ -517,19 +548,38 @@ complete:
     s->index = ex->view->index;
     pthread_mutex_unlock(&ex->smu);
 
+    /* No lock is held while callbacks run, so a callback may submit again
+     * (closed-loop clients, resumed HTTP connections). */
     for (size_t i = 0; i < n; i++) {
         item_t *it = b[i];
         it->done(it->arg, &it->reply);
+        it->next = i + 1 < n ? b[i + 1] : NULL;
+    }
+}
+
+static void free_items(item_t *it)
+{
+    while (it) {
+        item_t *next = it->next;
         sw_proposal_destroy(&it->p);
+        sw_buf_free(&it->pj);
         free(it);
+        it = next;
     }
 }
 
 static void *exec_main(void *arg)
 {
     sw_executor_t *ex = arg;
+    pthread_setname_np(pthread_self(), "sw-executor");
+    item_t *done_head = NULL, *done_tail = NULL;
     for (;;) {
         pthread_mutex_lock(&ex->qmu);
+        if (done_head) {
+            done_tail->next = ex->garbage;
+            ex->garbage = done_head;
+            done_head = done_tail = NULL;
+        }
         while (!ex->head && !ex->stopping) {
             ex->exec_waiting = true;
             pthread_cond_wait(&ex->qcv, &ex->qmu);
@@ -556,6 +606,8 @@ static void *exec_main(void *arg)
         double c0 = thread_cpu_s();
         run_batch(ex, ex->batch, n);
         double c1 = thread_cpu_s();
+        done_head = ex->batch[0];
+        done_tail = ex->batch[n - 1];
         pthread_mutex_lock(&ex->smu);
         ex->stats.queue_depth = depth;
         ex->stats.busy_seconds += c1 - c0;
@@ -579,6 +631,7 @@ static void init_stats(sw_exec_stats_t *s)
 
 static void free_executor(sw_executor_t *ex)
 {
+    free_items(ex->garbage);
     sw_snapshotter_free(ex->snap);
     sw_wal_close(ex->wal);
     sw_state_free(ex->state);
@@ -709,6 +762,58 @@ fail:
     return NULL;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The submitter's share of the record (see item_t.pj): JCS of the proposal
+ * object with a gap where the executor puts the stamped hlc. Top-level keys
+ * are the few of SPEC §2 (validated), printable ASCII, so byte order is
+ * JCS order. */
+static void prepare_jcs(item_t *it)
+{
+    json_t *raw = it->p.raw;
+    if (it->p.has_hlc) {
+        it->pj_split = SIZE_MAX;
+        it->pj_bad = !sw_canon_json(&it->pj, raw);
+        return;
+    }
+    if (json_object_size(raw) > 16) { /* validation allows at most 9 */
+        it->pj_bad = true;
+        return;
+    }
+    const char *keys[16];
+    size_t nk = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(raw, k, v) keys[nk++] = k;
+    qsort(keys, nk, sizeof *keys, key_cmp);
+    sw_buf_t *b = &it->pj;
+    sw_buf_putc(b, '{');
+    size_t i = 0;
+    for (; i < nk && strcmp(keys[i], "hlc") < 0; i++) {
+        if (i)
+            sw_buf_putc(b, ',');
+        sw_canon_string(b, keys[i], strlen(keys[i]));
+        sw_buf_putc(b, ':');
+        if (!sw_canon_json(b, json_object_get(raw, keys[i])))
+            it->pj_bad = true;
+    }
+    it->pj_head = i > 0;
+    it->pj_split = b->len;
+    it->pj_tail = i < nk;
+    for (size_t j = i; j < nk; j++) {
+        if (j > i)
+            sw_buf_putc(b, ',');
+        sw_canon_string(b, keys[j], strlen(keys[j]));
+        sw_buf_putc(b, ':');
+        if (!sw_canon_json(b, json_object_get(raw, keys[j])))
+            it->pj_bad = true;
+    }
+    sw_buf_putc(b, '}');
+}
+
 /* Hands a proposal to the executor thread; the bounded queue is the
  * back-pressure point (block or OVERLOADED per configuration). */
 sw_code_t sw_executor_submit(sw_executor_t *ex, sw_proposal_t *p,
@@ -720,25 +825,37 @@ sw_code_t sw_executor_submit(sw_executor_t *ex, sw_proposal_t *p,
     it->g = *g;
     it->done = done;
     it->arg = arg;
+    it->p = *p; /* read only until the queue accepts it */
+    prepare_jcs(it);
+    /* The executor thread itself (a done callback) must never wait for
+     * queue space: only it makes space. */
+    bool may_block =
+        ex->cfg.block_when_full &&
+        !(ex->thread_started && pthread_equal(pthread_self(), ex->thread));
     pthread_mutex_lock(&ex->qmu);
+    item_t *garbage = ex->garbage;
+    ex->garbage = NULL;
     for (;;) {
         if (ex->stopping) {
             pthread_mutex_unlock(&ex->qmu);
+            sw_buf_free(&it->pj);
             free(it);
+            free_items(garbage);
             return SW_C_SHUTTING_DOWN;
         }
         if (ex->qlen < ex->cfg.queue_max)
             break;
-        if (!ex->cfg.block_when_full) {
+        if (!may_block) {
             pthread_mutex_unlock(&ex->qmu);
+            sw_buf_free(&it->pj);
             free(it);
+            free_items(garbage);
             return SW_C_OVERLOADED;
         }
         ex->space_waiters++;
         pthread_cond_wait(&ex->qspace, &ex->qmu);
         ex->space_waiters--;
     }
-    it->p = *p;
     memset(p, 0, sizeof *p);
     if (ex->tail)
         ex->tail->next = it;
@@ -746,9 +863,12 @@ sw_code_t sw_executor_submit(sw_executor_t *ex, sw_proposal_t *p,
         ex->head = it;
     ex->tail = it;
     ex->qlen++;
-    if (ex->exec_waiting)
-        pthread_cond_signal(&ex->qcv);
+    bool wake = ex->exec_waiting;
+    ex->exec_waiting = false; /* one signal per sleep, not per submission */
     pthread_mutex_unlock(&ex->qmu);
+    if (wake)
+        pthread_cond_signal(&ex->qcv);
+    free_items(garbage);
     return SW_C_OK;
 }
 

@@ -77,8 +77,11 @@ typedef struct sw_reply {
     char msg[256];    /* sentence for errors */
 } sw_reply_t;
 
-/* Completion callback; runs on the executor thread, must be quick and must
- * not call back into the executor. `reply` is borrowed for the call. */
+/* Completion callback; runs on the executor thread with no executor lock
+ * held, must be quick, and may call sw_executor_submit (a closed-loop client
+ * or a resumed connection submitting its next proposal; from the executor
+ * thread submit never waits for queue space: it answers SW_C_OVERLOADED
+ * instead). `reply` is borrowed for the call. */
 typedef void (*sw_done_fn)(void *arg, const sw_reply_t *reply);
 
 /* Opens storage, recovers (snapshot + verified replay) and starts the thread.

@@ -221,6 +221,14 @@ static bool content_hash(const sw_proposal_t *p, char hex[65])
  * use it directly; p holds a new reference to obj on success only. */
 sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p, char msg[256])
 {
+    return sw_proposal_from_json_flags(obj, p, msg, 0);
+}
+
+/* The one implementation behind both entry points; flags only drop work that
+ * the caller provably does not need (see proposal.h). */
+sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
+                                      char msg[256], unsigned flags)
+{
     sw_proposal_t t;
     memset(&t, 0, sizeof t);
     memset(p, 0, sizeof *p);
@@ -265,7 +273,8 @@ sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p, char msg[256])
                           "of JCS(payload), %s",
                           want);
     }
-    if (!content_hash(&t, t.content_hash))
+    if (!(flags & SW_PROPOSAL_NO_CONTENT_HASH) &&
+        !content_hash(&t, t.content_hash))
         return reject(msg, SW_C_BAD_PAYLOAD,
                       "payload: expected only strings, booleans, null, "
                       "integers, arrays and objects");

@@ -89,10 +89,191 @@ static int diverged(replay_t *r, const char *fmt, ...)
     return 1;
 }
 
+/* ------------------------------------------------ fast canonical parse
+ *
+ * A logged proposal is canonical JSON (RFC 8785) written by the executor, so
+ * almost every record is in a small subset that can be turned into jansson
+ * values without jansson's general lexer: no whitespace, strings of
+ * printable ASCII without escapes, integers of at most 18 digits without a
+ * leading zero or "-0", true/false/null, object keys in strictly increasing
+ * byte order (hence no duplicates), nesting up to FJ_DEPTH. Anything outside
+ * the subset returns NULL and the caller falls back to json_loadb with
+ * JSON_REJECT_DUPLICATES, so the accepted language and the values built are
+ * exactly jansson's: the subset only decides which parser does the work. */
+#define FJ_DEPTH 32
+
+static json_t *fj_value(const char **pp, const char *end, int depth);
+
+static bool fj_string(const char **pp, const char *end, const char **s,
+                      size_t *n)
+{
+    const char *p = *pp;
+    if (p >= end || *p != '"')
+        return false;
+    const char *start = ++p;
+    while (p < end && *p != '"') {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c > 0x7e || c == '\\')
+            return false;
+        p++;
+    }
+    if (p >= end)
+        return false;
+    *s = start;
+    *n = (size_t)(p - start);
+    *pp = p + 1;
+    return true;
+}
+
+static json_t *fj_object(const char **pp, const char *end, int depth)
+{
+    const char *p = *pp + 1; /* past '{' */
+    json_t *o = json_object();
+    const char *prev = NULL;
+    size_t prev_n = 0;
+    if (p < end && *p == '}') {
+        *pp = p + 1;
+        return o;
+    }
+    for (;;) {
+        const char *k;
+        size_t kn;
+        if (!fj_string(&p, end, &k, &kn) || p >= end || *p != ':')
+            goto fail;
+        if (prev) {
+            size_t m = prev_n < kn ? prev_n : kn;
+            int c = memcmp(prev, k, m);
+            if (c > 0 || (c == 0 && prev_n >= kn))
+                goto fail; /* not strictly increasing: let jansson judge */
+        }
+        prev = k;
+        prev_n = kn;
+        p++;
+        json_t *v = fj_value(&p, end, depth + 1);
+        if (!v)
+            goto fail;
+        if (json_object_setn_new_nocheck(o, k, kn, v) != 0)
+            goto fail;
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == '}') {
+            *pp = p + 1;
+            return o;
+        }
+        goto fail;
+    }
+fail:
+    json_decref(o);
+    return NULL;
+}
+
+static json_t *fj_array(const char **pp, const char *end, int depth)
+{
+    const char *p = *pp + 1; /* past '[' */
+    json_t *a = json_array();
+    if (p < end && *p == ']') {
+        *pp = p + 1;
+        return a;
+    }
+    for (;;) {
+        json_t *v = fj_value(&p, end, depth + 1);
+        if (!v || json_array_append_new(a, v) != 0)
+            goto fail;
+        if (p < end && *p == ',') {
+            p++;
+            continue;
+        }
+        if (p < end && *p == ']') {
+            *pp = p + 1;
+            return a;
+        }
+        goto fail;
+    }
+fail:
+    json_decref(a);
+    return NULL;
+}
+
+static json_t *fj_number(const char **pp, const char *end)
+{
+    const char *p = *pp;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    const char *d = p;
+    while (p < end && *p >= '0' && *p <= '9')
+        p++;
+    size_t n = (size_t)(p - d);
+    if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || neg)))
+        return NULL;
+    if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
+        return NULL;
+    long long v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (d[i] - '0');
+    *pp = p;
+    return json_integer(neg ? -v : v);
+}
+
+static bool fj_word(const char **pp, const char *end, const char *w, size_t n)
+{
+    if ((size_t)(end - *pp) < n || memcmp(*pp, w, n) != 0)
+        return false;
+    *pp += n;
+    return true;
+}
+
+static json_t *fj_value(const char **pp, const char *end, int depth)
+{
+    if (*pp >= end || depth > FJ_DEPTH)
+        return NULL;
+    switch (**pp) {
+    case '{':
+        return fj_object(pp, end, depth);
+    case '[':
+        return fj_array(pp, end, depth);
+    case '"': {
+        const char *s;
+        size_t n;
+        if (!fj_string(pp, end, &s, &n))
+            return NULL;
+        return json_stringn_nocheck(s, n);
+    }
+    case 't':
+        return fj_word(pp, end, "true", 4) ? json_true() : NULL;
+    case 'f':
+        return fj_word(pp, end, "false", 5) ? json_false() : NULL;
+    case 'n':
+        return fj_word(pp, end, "null", 4) ? json_null() : NULL;
+    default:
+        if (**pp == '-' || (**pp >= '0' && **pp <= '9'))
+            return fj_number(pp, end);
+        return NULL;
+    }
+}
+
+/* A logged proposal as a jansson value: the fast path for canonical text,
+ * else jansson itself (see above). NULL with je filled when not JSON. */
+static json_t *load_proposal(const char *text, size_t len, json_error_t *je)
+{
+    const char *p = text, *end = text + len;
+    json_t *v = fj_value(&p, end, 0);
+    if (v && p == end)
+        return v;
+    json_decref(v);
+    return json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
+}
+
 /* One record between parsing and applying. */
 typedef struct pitem {
     uint64_t index;
-    bool ok; /* parsed; else msg says why */
+    bool ok;     /* split, parsed and validated; else msg says why */
+    json_t *obj; /* the proposal's JSON (owned) */
+    bool has_p;  /* p validated from obj (holds its own reference) */
     sw_proposal_t p;
     sw_wal_decoded_t d;
     char col_hash[65];
@@ -106,7 +287,11 @@ static void parse_item(const sw_wal_record_t *rec, pitem_t *it)
     char msg[256];
     it->index = rec->index;
     it->ok = false;
-    snprintf(it->col_hash, sizeof it->col_hash, "%s", rec->state_hash);
+    it->obj = NULL;
+    it->has_p = false;
+    size_t hl = strnlen(rec->state_hash, 64);
+    memcpy(it->col_hash, rec->state_hash, hl);
+    it->col_hash[hl] = '\0';
     if (!sw_wal_decode_record(rec->record, rec->record_len, &it->d, msg)) {
         snprintf(it->msg, sizeof it->msg, "%.190s", msg);
         return;
@@ -117,27 +302,38 @@ static void parse_item(const sw_wal_record_t *rec, pitem_t *it)
         return;
     }
     json_error_t je;
-    json_t *obj = json_loadb(it->d.proposal, it->d.proposal_len,
-                             JSON_REJECT_DUPLICATES, &je);
+    it->obj = load_proposal(it->d.proposal, it->d.proposal_len, &je);
     it->d.proposal = NULL; /* points into the row; gone after this call */
-    if (!obj) {
+    if (!it->obj) {
         snprintf(it->msg, sizeof it->msg, "proposal is not JSON (%.100s)",
                  je.text);
         return;
     }
-    sw_code_t c = sw_proposal_from_json(obj, &it->p, msg);
-    json_decref(obj);
+    sw_code_t c = sw_proposal_from_json_flags(it->obj, &it->p, msg,
+                                              SW_PROPOSAL_NO_CONTENT_HASH);
     if (c != SW_C_OK) {
         snprintf(it->msg, sizeof it->msg, "proposal is invalid: %s: %.150s",
                  sw_code_name(c), msg);
         return;
     }
+    it->has_p = true;
     if (!it->p.has_hlc) {
-        sw_proposal_destroy(&it->p);
         snprintf(it->msg, sizeof it->msg, "proposal has no hlc");
         return;
     }
     it->ok = true;
+}
+
+/* Frees what parse_item made; called by the thread that parsed, so every
+ * allocation of a record is freed by the thread that made it. */
+static void release_item(pitem_t *it)
+{
+    if (it->has_p)
+        sw_proposal_destroy(&it->p);
+    json_decref(it->obj);
+    it->obj = NULL;
+    it->has_p = false;
+    it->ok = false;
 }
 
 /* The state-dependent half: run the reducer with the recorded guards and
@@ -181,8 +377,7 @@ static int replay_one(void *arg, const sw_wal_record_t *rec)
     pitem_t it;
     parse_item(rec, &it);
     int stop = apply_item(arg, &it);
-    if (it.ok)
-        sw_proposal_destroy(&it.p);
+    release_item(&it);
     return stop;
 }
 
@@ -222,6 +417,10 @@ typedef struct pipeline {
     pthread_cond_t cv;
     slot_t *slots; /* SLOTS */
     bool stop, reader_done;
+    /* With one spare core the reader parses its own chunks: a separate
+     * parser thread would only add a copy and a cross-core hand-off. The
+     * reader then also frees what it parsed (DONE chunks it takes back). */
+    bool inline_parse;
     sw_wal_t *log;
     uint64_t from;
     uint64_t fill_seq; /* reader: chunk being filled */
@@ -231,10 +430,7 @@ typedef struct pipeline {
 static void slot_clear(slot_t *sl)
 {
     for (size_t i = 0; i < sl->n; i++)
-        if (sl->items[i].ok) {
-            sw_proposal_destroy(&sl->items[i].p);
-            sl->items[i].ok = false;
-        }
+        release_item(&sl->items[i]);
     sl->n = 0;
     sw_buf_reset(&sl->text);
 }
@@ -244,12 +440,14 @@ static bool reader_take(pipeline_t *q)
 {
     slot_t *sl = &q->slots[q->fill_seq % SLOTS];
     pthread_mutex_lock(&q->mu);
-    while (sl->state != SL_FREE && !q->stop)
+    while (sl->state != SL_FREE && !(q->inline_parse && sl->state == SL_DONE) &&
+           !q->stop)
         pthread_cond_wait(&q->cv, &q->mu);
     bool ok = !q->stop;
     pthread_mutex_unlock(&q->mu);
     if (!ok)
         return false;
+    slot_clear(sl); /* inline mode: a DONE chunk this thread parsed */
     sl->n = 0;
     sl->last = false;
     sl->rc = SWOOSH_OK;
@@ -258,11 +456,24 @@ static bool reader_take(pipeline_t *q)
     return true;
 }
 
+static void parse_slot(slot_t *sl)
+{
+    for (size_t i = 0; i < sl->n; i++) {
+        sw_wal_record_t rec = {.index = sl->idx[i],
+                               .state_hash = sl->col[i],
+                               .record = sl->text.data + sl->off[i],
+                               .record_len = sl->len[i]};
+        parse_item(&rec, &sl->items[i]);
+    }
+}
+
 static void reader_publish(pipeline_t *q)
 {
+    if (q->inline_parse)
+        parse_slot(q->fill);
     pthread_mutex_lock(&q->mu);
     q->fill->seq = q->fill_seq++;
-    q->fill->state = SL_RAW;
+    q->fill->state = q->inline_parse ? SL_PARSED : SL_RAW;
     q->fill = NULL;
     pthread_cond_broadcast(&q->cv);
     pthread_mutex_unlock(&q->mu);
@@ -279,7 +490,9 @@ static int reader_row(void *arg, const sw_wal_record_t *rec)
     sl->len[i] = rec->record_len;
     sw_buf_append(&sl->text, rec->record, rec->record_len);
     sl->idx[i] = rec->index;
-    snprintf(sl->col[i], 65, "%s", rec->state_hash);
+    size_t hl = strnlen(rec->state_hash, 64);
+    memcpy(sl->col[i], rec->state_hash, hl);
+    sl->col[i][hl] = '\0';
     if (sl->n == CHUNK)
         reader_publish(q);
     return 0;
@@ -288,6 +501,7 @@ static int reader_row(void *arg, const sw_wal_record_t *rec)
 static void *reader_main(void *arg)
 {
     pipeline_t *q = arg;
+    pthread_setname_np(pthread_self(), "sw-replay-read");
     swoosh_error err = {0};
     swoosh_err_t rc = sw_wal_read_from(q->log, q->from, 0, reader_row, q, &err);
     if (q->fill || reader_take(q)) {
@@ -312,6 +526,7 @@ static void *parser_main(void *arg)
 {
     parser_arg_t *pa = arg;
     pipeline_t *q = pa->q;
+    pthread_setname_np(pthread_self(), "sw-replay-parse");
     pthread_mutex_lock(&q->mu);
     for (;;) {
         slot_t *raw = NULL, *done = NULL;
@@ -335,13 +550,7 @@ static void *parser_main(void *arg)
             raw->state = SL_PARSING;
             raw->owner = pa->id;
             pthread_mutex_unlock(&q->mu);
-            for (size_t i = 0; i < raw->n; i++) {
-                sw_wal_record_t rec = {.index = raw->idx[i],
-                                       .state_hash = raw->col[i],
-                                       .record = raw->text.data + raw->off[i],
-                                       .record_len = raw->len[i]};
-                parse_item(&rec, &raw->items[i]);
-            }
+            parse_slot(raw);
             pthread_mutex_lock(&q->mu);
             raw->state = SL_PARSED;
             pthread_cond_broadcast(&q->cv);
@@ -374,6 +583,9 @@ static swoosh_err_t replay_pipelined(sw_wal_t *log, replay_t *r,
     q.log = log;
     q.from = r->expect;
     int np = parser_count();
+    q.inline_parse = np <= 1;
+    if (q.inline_parse)
+        np = 0;
     pthread_t reader, parsers[MAX_PARSERS];
     parser_arg_t pargs[MAX_PARSERS];
     int started = 0;
@@ -385,7 +597,7 @@ static swoosh_err_t replay_pipelined(sw_wal_t *log, replay_t *r,
         started++;
     }
     swoosh_err_t rc = SWOOSH_OK;
-    if (!reader_started || started == 0) {
+    if (!reader_started || (started == 0 && !q.inline_parse)) {
         pthread_mutex_lock(&q.mu);
         q.stop = true;
         pthread_cond_broadcast(&q.cv);

@@ -556,6 +556,7 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 static void *ckpt_main(void *arg)
 {
     sqlite_wal_t *w = arg;
+    pthread_setname_np(pthread_self(), "sw-checkpoint");
     pthread_mutex_lock(&w->cmu);
     for (;;) {
         while (!w->ckpt_req && !w->ckpt_stop)
@@ -706,7 +707,7 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     if (opt)
         o = *opt;
     if (o.checkpoint_pages == 0)
-        o.checkpoint_pages = 4096;
+        o.checkpoint_pages = SW_WAL_CHECKPOINT_PAGES;
     if (o.cache_kib == 0)
         o.cache_kib = 65536;
 
@@ -1035,6 +1036,21 @@ static bool decode_fail(char msg[256], const char *what)
     return false;
 }
 
+/* True when p holds 64 lowercase hex digits. Branch-free over a table:
+ * hash digits are random, so a per-character branch mispredicts about half
+ * the time (it was most of the cost of decoding a record). */
+static bool lower_hex64(const char *p)
+{
+    static const unsigned char hex[256] = {
+        ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+        ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1,
+        ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1};
+    unsigned ok = 1;
+    for (int i = 0; i < 64; i++)
+        ok &= hex[(unsigned char)p[i]];
+    return ok != 0;
+}
+
 /* Splits a record without a JSON parser: the head (guards, index, outcome)
  * is read forwards and the tail (received_at_ms, state_hash) backwards, since
  * only the proposal between them may contain arbitrary keys. Replay reads
@@ -1072,9 +1088,8 @@ bool sw_wal_decode_record(const char *rec, size_t len, sw_wal_decoded_t *out,
     if (e[-1] != '}' || e[-2] != '"')
         return decode_fail(msg, "end");
     const char *hx = e - 2 - 64;
-    for (int i = 0; i < 64; i++)
-        if (!((hx[i] >= '0' && hx[i] <= '9') || (hx[i] >= 'a' && hx[i] <= 'f')))
-            return decode_fail(msg, "state_hash");
+    if (!lower_hex64(hx))
+        return decode_fail(msg, "state_hash");
     memcpy(out->state_hash, hx, 64);
     out->state_hash[64] = '\0';
     const char *q = hx - shl;

@@ -33,6 +33,13 @@
 
 /* The SQLite database file inside the WAL directory. */
 #define SW_WAL_FILE "swoosh-log.db"
+/* Default checkpoint threshold in pages (256 MiB of 4 KiB pages). A
+ * checkpoint copies each distinct page once however often the WAL holds it,
+ * so a larger WAL copies far less per transition: with idempotency keys
+ * spread over the idem_key index a commit of ~40 records carries ~47 page
+ * frames, and at 4096 pages the checkpointer ran every ~100 commits,
+ * competing with commits for the disk. */
+#define SW_WAL_CHECKPOINT_PAGES 65536u
 /* Meta keys. */
 #define SW_WAL_META_FORMAT  "format_version"
 #define SW_WAL_META_GENESIS "genesis_hash"
@@ -158,7 +165,8 @@ typedef struct sw_wal_options {
      * still applies when genesis_hash is given. */
     bool read_only;
     /* Ask the checkpoint thread for a PASSIVE checkpoint once the SQLite
-     * WAL file holds this many pages (default 4096; 0 = default). */
+     * WAL file holds this many pages (default SW_WAL_CHECKPOINT_PAGES;
+     * 0 = default). */
     unsigned checkpoint_pages;
     /* SQLite page cache per connection in KiB (default 65536). */
     unsigned cache_kib;
