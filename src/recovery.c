@@ -660,10 +660,10 @@ swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
     if (upto && upto <= s->meta.index)
         return SWOOSH_OK;
     uint64_t last = sw_wal_last_index(log);
-    uint64_t todo = last >= r.expect ? last - r.expect + 1 : 0;
-    if (upto && upto - s->meta.index < todo)
-        todo = upto - s->meta.index;
-    swoosh_err_t rc = todo >= 4 * CHUNK ? replay_pipelined(log, &r, err)
+    uint64_t remaining = last >= r.expect ? last - r.expect + 1 : 0;
+    if (upto && upto - s->meta.index < remaining)
+        remaining = upto - s->meta.index;
+    swoosh_err_t rc = remaining >= 4 * CHUNK ? replay_pipelined(log, &r, err)
                                         : sw_wal_read_from(log, r.expect, 0,
                                                            replay_one, &r, err);
     if (replayed)
