@@ -17,6 +17,7 @@
 #include "proposal.h"
 #include "recovery.h"
 #include "wal.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,15 +35,6 @@
 
 #define ROUNDS  24
 #define THREADS 8
-
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 /* xorshift64*: the kill instants are reproducible from the printed seed. */
 static uint64_t rng_state;
@@ -168,8 +160,8 @@ static void test_kill9_loses_nothing(void **state)
            (unsigned long long)seed);
     sw_log_set_level(SW_LOG_ERROR);
 
-    char dir[] = "/tmp/swoosh-test-crash-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(th_tmpdir_make(dir, sizeof dir, "crash"), 0);
     char wal[128], snap[128];
     snprintf(wal, sizeof wal, "%s/wal", dir);
     snprintf(snap, sizeof snap, "%s/snap", dir);
@@ -261,7 +253,7 @@ static void test_kill9_loses_nothing(void **state)
     printf("%llu acknowledged transitions checked in %.1f s\n",
            (unsigned long long)total_acked, now_s() - t0);
     assert_true(total_acked > 0);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    th_rm_tree(dir);
 }
 
 int main(void)

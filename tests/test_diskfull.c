@@ -14,6 +14,7 @@
 #include "log.h"
 #include "proposal.h"
 #include "wal.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,20 +29,10 @@ static char base[64];
 static char mnt[128];
 static bool mounted;
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(base, sizeof base, "/tmp/swoosh-test-full-XXXXXX");
-    if (!mkdtemp(base))
+    if (th_tmpdir_make(base, sizeof base, "full") != 0)
         return -1;
     snprintf(mnt, sizeof mnt, "%s/mnt", base);
     mkdir(mnt, 0755);
@@ -64,7 +55,7 @@ static int teardown(void **state)
     if (mounted && umount2(mnt, MNT_DETACH) != 0)
         printf("warning: umount %s: %s\n", mnt, strerror(errno));
     mounted = false;
-    nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    th_rm_tree(base);
     return 0;
 }
 

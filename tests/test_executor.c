@@ -13,6 +13,7 @@
 #include "proposal.h"
 #include "snapshot.h"
 #include "wal.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <jansson.h>
@@ -35,20 +36,10 @@ typedef struct fixture {
     unsigned calls;
 } fixture_t;
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/swoosh-test-exec-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(th_tmpdir_make(f->dir, sizeof f->dir, "exec"), 0);
     snprintf(f->wal, sizeof f->wal, "%s/wal", f->dir);
     snprintf(f->snap, sizeof f->snap, "%s/snap", f->dir);
     pthread_mutex_init(&f->mu, NULL);
@@ -61,7 +52,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    th_rm_tree(f->dir);
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cv);
     free(f);
@@ -118,6 +109,20 @@ static sw_executor_t *open_ex(fixture_t *f, sw_wal_t *wal,
     c.now_arg = f;
     c.wal = wal;
     return sw_executor_open(&c, err);
+}
+
+/* A configuration with the fixture's directories and gated clock and the
+ * given queue bound and full-queue behaviour. */
+static void queue_config(fixture_t *f, unsigned queue_max, bool block,
+                         sw_exec_config_t *c)
+{
+    sw_exec_config_defaults(c);
+    c->wal_dir = f->wal;
+    c->snapshot_dir = f->snap;
+    c->queue_max = queue_max;
+    c->block_when_full = block;
+    c->now_ms = gated_clock;
+    c->now_arg = f;
 }
 
 static void parse(const char *json, sw_proposal_t *p)
@@ -484,12 +489,7 @@ static void test_overloaded(void **state)
     fixture_t *f = *state;
     swoosh_error err = {0};
     sw_exec_config_t c;
-    sw_exec_config_defaults(&c);
-    c.wal_dir = f->wal;
-    c.snapshot_dir = f->snap;
-    c.queue_max = 1;
-    c.now_ms = gated_clock;
-    c.now_arg = f;
+    queue_config(f, 1, false, &c);
     sw_executor_t *ex = sw_executor_open(&c, &err);
     assert_non_null(ex);
     async_t a = {.done = 0};
@@ -512,6 +512,216 @@ static void test_overloaded(void **state)
     assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
     pthread_mutex_destroy(&a.mu);
     pthread_cond_destroy(&a.cv);
+}
+
+enum { LOOP_CHAINS = 4, LOOP_PER = 50, LOOP_N = LOOP_CHAINS * LOOP_PER };
+
+typedef struct loop loop_t;
+
+/* One closed-loop client: submits its next proposal from the completion of
+ * the previous one. */
+typedef struct chain {
+    loop_t *l;
+    int k;    /* client number */
+    int sent; /* proposals submitted so far */
+} chain_t;
+
+struct loop {
+    sw_executor_t *ex;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, bad, submit_failed;
+    unsigned char by_index[LOOP_N + 1];          /* replies per index */
+    unsigned char by_key[LOOP_CHAINS][LOOP_PER]; /* replies per proposal */
+    unsigned char logged[LOOP_CHAINS][LOOP_PER]; /* records per idem key */
+    uint64_t records;
+    chain_t ch[LOOP_CHAINS];
+};
+
+static void loop_done(void *arg, const sw_reply_t *r);
+
+/* Submits chain c's next proposal; returns the submit code. Runs on the
+ * test thread for the first and on the executor thread afterwards, so it
+ * reports failures instead of asserting. */
+static sw_code_t loop_submit(chain_t *c)
+{
+    char json[200];
+    snprintf(json, sizeof json,
+             "{\"transition\":\"LICENSE_GRANTED\",\"signer\":\"op\","
+             "\"idem_key\":\"c%d-%d\",\"payload\":{\"license_id\":\"l%d-%d\"}}",
+             c->k, c->sent, c->k, c->sent);
+    sw_proposal_t p;
+    char msg[256];
+    if (sw_proposal_parse(json, strlen(json), &p, msg) != SW_C_OK)
+        return SW_C_BAD_PAYLOAD;
+    c->sent++;
+    sw_code_t rc =
+        sw_executor_submit(c->l->ex, &p, &SW_GUARDS_ALL_OK, loop_done, c);
+    if (rc != SW_C_OK)
+        sw_proposal_destroy(&p);
+    return rc;
+}
+
+static void loop_done(void *arg, const sw_reply_t *r)
+{
+    chain_t *c = arg;
+    loop_t *l = c->l;
+    pthread_mutex_lock(&l->mu);
+    if (r->code != SW_C_OK || r->duplicate || r->index < 1 || r->index > LOOP_N)
+        l->bad++;
+    else
+        l->by_index[r->index]++;
+    l->by_key[c->k][c->sent - 1]++;
+    l->done++;
+    pthread_mutex_unlock(&l->mu);
+    if (c->sent < LOOP_PER && loop_submit(c) != SW_C_OK) {
+        pthread_mutex_lock(&l->mu);
+        l->submit_failed++;
+        pthread_mutex_unlock(&l->mu);
+    }
+    pthread_mutex_lock(&l->mu);
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+static int loop_count_record(void *arg, const sw_wal_record_t *r)
+{
+    loop_t *l = arg;
+    int k, j;
+    l->records++;
+    if (sscanf(r->idem_key, "c%d-%d", &k, &j) == 2 && k >= 0 &&
+        k < LOOP_CHAINS && j >= 0 && j < LOOP_PER)
+        l->logged[k][j]++;
+    return 0;
+}
+
+/* Completion callbacks that submit the next proposal drive closed loops of
+ * clients to the end: every proposal is applied and logged exactly once and
+ * the final index is the number of proposals. */
+static void test_closed_loop_from_callbacks(void **state)
+{
+    fixture_t *f = *state;
+    swoosh_error err = {0};
+    sw_exec_config_t c;
+    /* At most one proposal per client is outstanding, so the queue never
+     * fills and every submit from a callback must be accepted. */
+    queue_config(f, LOOP_CHAINS, true, &c);
+    loop_t *l = calloc(1, sizeof *l);
+    assert_non_null(l);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->ex = sw_executor_open(&c, &err);
+    assert_non_null(l->ex);
+    for (int k = 0; k < LOOP_CHAINS; k++) {
+        l->ch[k] = (chain_t){.l = l, .k = k, .sent = 0};
+        assert_int_equal(loop_submit(&l->ch[k]), SW_C_OK);
+    }
+    pthread_mutex_lock(&l->mu);
+    while (l->done < LOOP_N && l->submit_failed == 0)
+        pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    assert_int_equal(l->submit_failed, 0);
+    assert_int_equal(l->done, LOOP_N);
+    assert_int_equal(l->bad, 0);
+    for (int i = 1; i <= LOOP_N; i++)
+        assert_int_equal(l->by_index[i], 1);
+    for (int k = 0; k < LOOP_CHAINS; k++) {
+        assert_int_equal(l->ch[k].sent, LOOP_PER);
+        for (int j = 0; j < LOOP_PER; j++)
+            assert_int_equal(l->by_key[k][j], 1);
+    }
+    sw_view_t *v = sw_executor_view(l->ex);
+    assert_int_equal(v->index, LOOP_N);
+    sw_view_release(v);
+    sw_wal_t *w = sw_executor_wal(l->ex);
+    assert_int_equal(sw_wal_last_index(w), LOOP_N);
+    assert_int_equal(sw_wal_read_from(w, 1, 0, loop_count_record, l, &err),
+                     SWOOSH_OK);
+    assert_int_equal(l->records, LOOP_N);
+    for (int k = 0; k < LOOP_CHAINS; k++)
+        for (int j = 0; j < LOOP_PER; j++)
+            assert_int_equal(l->logged[k][j], 1);
+    assert_int_equal(sw_executor_close(l->ex, &err), SWOOSH_OK);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l);
+}
+
+typedef struct resubmit {
+    sw_executor_t *ex;
+    slot_t *spare; /* completion target if the resubmit were accepted */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool called;
+    sw_code_t first_code, rc;
+} resubmit_t;
+
+static void resubmit_done(void *arg, const sw_reply_t *r)
+{
+    resubmit_t *rs = arg;
+    char msg[256];
+    sw_proposal_t p;
+    sw_code_t rc = SW_C_BAD_PAYLOAD;
+    const char *j = LIC("q3", "L3");
+    if (sw_proposal_parse(j, strlen(j), &p, msg) == SW_C_OK) {
+        rc = sw_executor_submit(rs->ex, &p, &SW_GUARDS_ALL_OK, on_done,
+                                rs->spare);
+        if (rc != SW_C_OK)
+            sw_proposal_destroy(&p);
+    }
+    pthread_mutex_lock(&rs->mu);
+    rs->called = true;
+    rs->first_code = r->code;
+    rs->rc = rc;
+    pthread_cond_broadcast(&rs->cv);
+    pthread_mutex_unlock(&rs->mu);
+}
+
+/* A submit from a completion callback into a full queue answers OVERLOADED
+ * at once, even with block_when_full, instead of waiting for the executor
+ * thread it runs on. */
+static void test_callback_submit_overloaded(void **state)
+{
+    fixture_t *f = *state;
+    swoosh_error err = {0};
+    sw_exec_config_t c;
+    queue_config(f, 1, true, &c);
+    resubmit_t rs = {.called = false};
+    pthread_mutex_init(&rs.mu, NULL);
+    pthread_cond_init(&rs.cv, NULL);
+    rs.ex = sw_executor_open(&c, &err);
+    assert_non_null(rs.ex);
+    async_t a = {.done = 0};
+    pthread_mutex_init(&a.mu, NULL);
+    pthread_cond_init(&a.cv, NULL);
+    slot_t s = {&a, 0}, spare = {&a, 1};
+    rs.spare = &spare;
+    /* q1 is taken into a batch and held; q2 then fills the queue, so q1's
+     * callback finds it full. */
+    gate_close(f);
+    sw_proposal_t p;
+    parse(LIC("q1", "L1"), &p);
+    assert_int_equal(
+        sw_executor_submit(rs.ex, &p, &SW_GUARDS_ALL_OK, resubmit_done, &rs),
+        SW_C_OK);
+    gate_wait_inside(f);
+    submit_async(rs.ex, LIC("q2", "L2"), &s);
+    gate_open(f);
+    pthread_mutex_lock(&rs.mu);
+    while (!rs.called)
+        pthread_cond_wait(&rs.cv, &rs.mu);
+    pthread_mutex_unlock(&rs.mu);
+    assert_int_equal(rs.first_code, SW_C_OK);
+    assert_int_equal(rs.rc, SW_C_OVERLOADED);
+    wait_async(&a, 1);
+    assert_int_equal(a.r[0].code, SW_C_OK);
+    assert_int_equal(a.r[0].index, 2);
+    assert_int_equal(sw_wal_last_index(sw_executor_wal(rs.ex)), 2);
+    assert_int_equal(sw_executor_close(rs.ex, &err), SWOOSH_OK);
+    pthread_mutex_destroy(&a.mu);
+    pthread_cond_destroy(&a.cv);
+    pthread_mutex_destroy(&rs.mu);
+    pthread_cond_destroy(&rs.cv);
 }
 
 /* Snapshots are written every N records and at close; the newest 3 are kept
@@ -565,6 +775,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_client_hlc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overloaded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_closed_loop_from_callbacks, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_callback_submit_overloaded, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

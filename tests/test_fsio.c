@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "fsio.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <stdio.h>
@@ -15,19 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/swoosh-test-fsio-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    char *dir = th_tmpdir_new("fsio");
+    assert_non_null(dir);
     sw_fsio_reset_for_tests();
     *state = dir;
     return 0;
@@ -35,8 +27,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    nftw(*state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(*state);
+    th_tmpdir_teardown(state);
     sw_fsio_reset_for_tests();
     return 0;
 }

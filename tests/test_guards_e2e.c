@@ -13,6 +13,8 @@
 
 #include "guard_server.h"
 #include "server.h"
+#include "jsonq.h"
+#include "tmpdir.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -52,20 +54,6 @@ static const char *const *http_flags(http_flags_t *f, guard_server_t *gs)
     return f->argv;
 }
 
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    assert_non_null(s);
-    return s;
-}
-
-static uint64_t jint(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    assert_true(json_is_integer(v));
-    return (uint64_t)json_integer_value(v);
-}
-
 /* Posts a proposal; returns the answer (new reference) and its status. */
 static json_t *propose(int port, const char *transition, const char *signer,
                        const char *idem, const char *payload,
@@ -83,26 +71,6 @@ static json_t *propose(int port, const char *transition, const char *signer,
     return j;
 }
 
-static uint64_t cur_index(int port)
-{
-    int st = 0;
-    json_t *h = th_get_json(port, "/health", &st);
-    assert_int_equal(st, 200);
-    uint64_t i = jint(h, "index");
-    json_decref(h);
-    return i;
-}
-
-static char *cur_hash(int port)
-{
-    int st = 0;
-    json_t *h = th_get_json(port, "/health", &st);
-    assert_int_equal(st, 200);
-    char *s = strdup(jstr(h, "state_hash"));
-    json_decref(h);
-    return s;
-}
-
 /* Expects the proposal to apply at the next index. */
 static void ok(int port, const char *transition, const char *signer,
                const char *payload, const char *window, uint64_t *index)
@@ -117,7 +85,7 @@ static void ok(int port, const char *transition, const char *signer,
         free(d);
     }
     assert_int_equal(st, 200);
-    assert_int_equal(jint(j, "index"), ++*index);
+    assert_int_equal(th_jint(j, "index"), ++*index);
     json_decref(j);
 }
 
@@ -129,11 +97,11 @@ static void rejected(int port, const char *transition, const char *payload,
     json_t *j =
         propose(port, transition, "agent-a", "rej", payload, window, &st);
     assert_int_equal(st, 400);
-    assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
-    assert_non_null(strstr(jstr(j, "error"), guard));
+    assert_string_equal(th_jstr(j, "code"), "GUARD_REJECTED");
+    assert_non_null(strstr(th_jstr(j, "error"), guard));
     assert_true(json_is_false(json_object_get(j, "quarantined")));
     json_decref(j);
-    assert_int_equal(cur_index(port), index);
+    assert_int_equal(th_health_index(port), index);
 }
 
 /* The guards object of log record `idx` (new reference). */
@@ -146,7 +114,7 @@ static json_t *logged_guards(int port, uint64_t idx)
     json_t *j = th_get_json(port, path, &st);
     assert_int_equal(st, 200);
     json_t *rec = json_array_get(json_object_get(j, "records"), 0);
-    assert_int_equal(jint(rec, "index"), idx);
+    assert_int_equal(th_jint(rec, "index"), idx);
     json_t *g = json_object_get(rec, "guards");
     json_incref(g);
     json_decref(j);
@@ -215,9 +183,9 @@ static void test_http_guards(void **state)
     assert_non_null(body);
     json_t *req = json_loads(body, 0, NULL);
     free(body);
-    assert_string_equal(jstr(req, "guard"), "LicenseOK");
-    assert_string_equal(jstr(req, "transition"), "LICENSE_GRANTED");
-    assert_string_equal(jstr(req, "signer"), "operator");
+    assert_string_equal(th_jstr(req, "guard"), "LicenseOK");
+    assert_string_equal(th_jstr(req, "transition"), "LICENSE_GRANTED");
+    assert_string_equal(th_jstr(req, "signer"), "operator");
     json_decref(req);
 
     /* The adapter's proposals go through the same guards. */
@@ -228,7 +196,7 @@ static void test_http_guards(void **state)
                              "\"lead\",\"required\":true}]}",
                              &adapter_st);
     assert_int_equal(adapter_st, 200);
-    assert_int_equal(jint(j, "index"), ++index);
+    assert_int_equal(th_jint(j, "index"), ++index);
     json_decref(j);
     assert_int_equal(guard_server_calls(gs, "/policy"), 1);
     body = guard_server_last_body(gs, "/policy");
@@ -274,14 +242,14 @@ static void test_http_guards(void **state)
     j = th_post_json(port, "/api/v1/councils/c1/claims",
                      "{\"agent_id\":\"eve\",\"role_name\":\"lead\"}", &st);
     assert_int_equal(st, 400);
-    assert_string_equal(jstr(j, "code"), "POLICY_VIOLATION");
+    assert_string_equal(th_jstr(j, "code"), "POLICY_VIOLATION");
     assert_true(json_is_true(json_object_get(j, "quarantined")));
-    assert_int_equal(jint(j, "index"), ++index);
+    assert_int_equal(th_jint(j, "index"), ++index);
     json_decref(j);
     j = th_get_json(port, "/state?projection=Control", &st);
     json_t *ctl = json_object_get(json_object_get(j, "projection"), "Control");
     assert_true(json_is_true(json_object_get(ctl, "Quarantined")));
-    assert_string_equal(jstr(ctl, "QuarantineReason"),
+    assert_string_equal(th_jstr(ctl, "QuarantineReason"),
                         "policy violation: COUNCIL_ROLE_CLAIMED by eve");
     json_decref(j);
     g = logged_guards(port, index);
@@ -291,7 +259,7 @@ static void test_http_guards(void **state)
     guard_server_set(gs, "/policy", GS_PASS, 0, 0);
     j = propose(port, "ENV_ALLOCATION_REQUESTED", "operator", "q1",
                 "{\"resources\":{\"cpu\":\"1\"}}", NULL, &st);
-    assert_string_equal(jstr(j, "code"), "QUARANTINED");
+    assert_string_equal(th_jstr(j, "code"), "QUARANTINED");
     json_decref(j);
     ok(port, "QUARANTINE_RELEASE", "operator", NULL, NULL, &index);
     ok(port, "ENV_ALLOCATION_REQUESTED", "operator",
@@ -299,14 +267,14 @@ static void test_http_guards(void **state)
 
     /* Replay: crash (no shutdown snapshot), then restart with the guard
      * services stopped — every URL now refuses connections. */
-    char *hash = cur_hash(port);
+    char *hash = th_health_hash(port);
     assert_int_equal(th_server_stop(sp, SIGKILL, 10000), 0);
     guard_server_stop(gs);
     fx->gs = gs = NULL;
     assert_int_equal(th_server_restart(sp, f.argv), 0);
-    char *hash2 = cur_hash(sp->port);
+    char *hash2 = th_health_hash(sp->port);
     assert_string_equal(hash2, hash);
-    assert_int_equal(cur_index(sp->port), index);
+    assert_int_equal(th_health_index(sp->port), index);
     char replayed[64];
     snprintf(replayed, sizeof(replayed), "replayed=%llu",
              (unsigned long long)index);
@@ -321,7 +289,7 @@ static void test_http_guards(void **state)
     set_all(deny, GS_DENY);
     http_flags_t f2;
     assert_int_equal(th_server_restart(sp, http_flags(&f2, deny)), 0);
-    hash2 = cur_hash(sp->port);
+    hash2 = th_health_hash(sp->port);
     assert_string_equal(hash2, hash);
     free(hash2);
     for (int i = 0; i < 5; i++)
@@ -329,7 +297,7 @@ static void test_http_guards(void **state)
     assert_int_equal(guard_server_connections(deny), 0);
     /* ...while a new proposal does reach them. */
     j = propose(sp->port, "ENV_ALLOCATED", "operator", "d1", NULL, NULL, &st);
-    assert_string_equal(jstr(j, "code"), "POLICY_VIOLATION");
+    assert_string_equal(th_jstr(j, "code"), "POLICY_VIOLATION");
     json_decref(j);
     assert_int_equal(guard_server_calls(deny, "/policy"), 1);
 
@@ -443,8 +411,7 @@ static void reload(th_server_t *s, const char *needle)
 static void test_static_reload(void **state)
 {
     fixture_t *fx = *state;
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/swoosh-guards-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    assert_int_equal(th_tmpdir_make(fx->dir, sizeof(fx->dir), "guards"), 0);
     char *path = fx->path;
     snprintf(path, sizeof(fx->path), "%s/guards.json", fx->dir);
     write_file(path, "{\"deny_signers\":[\"mallory\"]}");
@@ -456,7 +423,7 @@ static void test_static_reload(void **state)
 
     json_t *j =
         propose(port, "LICENSE_GRANTED", "mallory", "m1", NULL, NULL, &st);
-    assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
+    assert_string_equal(th_jstr(j, "code"), "GUARD_REJECTED");
     json_decref(j);
 
     write_file(path, "{}");
@@ -466,14 +433,14 @@ static void test_static_reload(void **state)
     write_file(path, "{\"deny_transitions\":[\"LICENSE_GRANTED\"]}");
     reload(s, "event=reload result=ok");
     j = propose(port, "LICENSE_GRANTED", "operator", "o1", NULL, NULL, &st);
-    assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
+    assert_string_equal(th_jstr(j, "code"), "GUARD_REJECTED");
     json_decref(j);
 
     /* A bad file is refused; the rules in force stay. */
     write_file(path, "{\"deny_transitions\":[\"LICENSE_GRANTD\"]}");
     reload(s, "event=reload result=failed");
     j = propose(port, "LICENSE_GRANTED", "operator", "o2", NULL, NULL, &st);
-    assert_string_equal(jstr(j, "code"), "GUARD_REJECTED");
+    assert_string_equal(th_jstr(j, "code"), "GUARD_REJECTED");
     json_decref(j);
 
     /* Policy violations by config, also without a restart. */
@@ -481,11 +448,11 @@ static void test_static_reload(void **state)
     reload(s, "event=reload result=ok");
     ok(port, "LICENSE_GRANTED", "operator", NULL, NULL, &index);
     j = propose(port, "CONTROL_PAUSE", "eve", "e1", NULL, NULL, &st);
-    assert_string_equal(jstr(j, "code"), "POLICY_VIOLATION");
+    assert_string_equal(th_jstr(j, "code"), "POLICY_VIOLATION");
     assert_true(json_is_true(json_object_get(j, "quarantined")));
-    assert_int_equal(jint(j, "index"), ++index);
+    assert_int_equal(th_jint(j, "index"), ++index);
     json_decref(j);
-    assert_int_equal(cur_index(port), index);
+    assert_int_equal(th_health_index(port), index);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "server.h"
+#include "jsonq.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -34,44 +35,15 @@ static const char SEED_TRANSITION[] =
 
 static int setup(void **state)
 {
-    th_server_t *s = calloc(1, sizeof(*s));
-    if (th_server_start(s, NULL) != 0) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
+    *state = th_server_new(NULL);
+    return *state ? 0 : -1;
 }
 
 /* Stops with SIGTERM and requires a clean exit 0: under ASan this also
  * fails the test on any leak or memory error in the server. */
 static int teardown(void **state)
 {
-    th_server_t *s = *state;
-    int rc = th_server_stop_clean(s);
-    th_server_cleanup(s);
-    free(s);
-    return rc;
-}
-
-static bool is_hex64(const char *h)
-{
-    if (!h || strlen(h) != 64)
-        return false;
-    for (const char *p = h; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-            return false;
-    return true;
-}
-
-static char *current_hash(int port)
-{
-    int st = 0;
-    json_t *h = th_get_json(port, "/health", &st);
-    assert_int_equal(st, 200);
-    char *hash = strdup(json_string_value(json_object_get(h, "state_hash")));
-    json_decref(h);
-    return hash;
+    return th_server_free_clean(*state);
 }
 
 /* Checks the SPEC §6 error body: exactly success/error/code/state_hash/
@@ -89,8 +61,8 @@ static void assert_error(int port, json_t *j, int status, int want_status,
     assert_true(strlen(json_string_value(json_object_get(j, "error"))) > 0);
     assert_true(json_is_boolean(json_object_get(j, "quarantined")));
     const char *h = json_string_value(json_object_get(j, "state_hash"));
-    assert_true(is_hex64(h));
-    char *cur = current_hash(port);
+    assert_true(th_is_hex64(h));
+    char *cur = th_health_hash(port);
     assert_string_equal(h, cur);
     free(cur);
     size_t extra = json_object_get(j, "index") ? 1 : 0;
@@ -224,7 +196,8 @@ static void test_seed_transition(void **state)
     assert_true(json_is_false(json_object_get(j, "duplicate")));
     assert_true(json_is_false(json_object_get(j, "quarantined")));
     assert_int_equal(json_integer_value(json_object_get(j, "index")), 1);
-    assert_true(is_hex64(json_string_value(json_object_get(j, "state_hash"))));
+    assert_true(
+        th_is_hex64(json_string_value(json_object_get(j, "state_hash"))));
     assert_non_null(json_object_get(j, "hlc_last"));
     assert_int_equal(json_object_size(j), 6);
     json_t *sj = th_get_json(s->port, "/state", &st);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "server.h"
+#include "jsonq.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -319,35 +320,16 @@ static void build_cases(void)
 
 static int setup(void **state)
 {
-    th_server_t *s = calloc(1, sizeof(*s));
     const char *args[] = {"--conn-timeout", "2", NULL};
-    if (th_server_start(s, args) != 0) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
+    *state = th_server_new(args);
+    return *state ? 0 : -1;
 }
 
 /* Stops with SIGTERM and requires a clean exit 0: under ASan this also
  * fails the test on any leak or memory error in the server. */
 static int teardown(void **state)
 {
-    th_server_t *s = *state;
-    int rc = th_server_stop_clean(s);
-    th_server_cleanup(s);
-    free(s);
-    return rc;
-}
-
-static char *health_hash(int port)
-{
-    int st = 0;
-    json_t *h = th_get_json(port, "/health", &st);
-    assert_int_equal(st, 200);
-    char *hash = strdup(json_string_value(json_object_get(h, "state_hash")));
-    json_decref(h);
-    return hash;
+    return th_server_free_clean(*state);
 }
 
 /* Each of the ≥ 40 hostile inputs gets its documented answer (status and
@@ -358,7 +340,7 @@ static void test_hostile_table(void **state)
     th_server_t *s = *state;
     build_cases();
     assert_true(n_cases >= 40);
-    char *before = health_hash(s->port);
+    char *before = th_health_hash(s->port);
     for (size_t i = 0; i < n_cases; i++) {
         hcase_t *c = &cases[i];
         th_resp_t r;
@@ -396,7 +378,7 @@ static void test_hostile_table(void **state)
         th_resp_free(&r);
         free(c->raw);
     }
-    char *after = health_hash(s->port);
+    char *after = th_health_hash(s->port);
     assert_string_equal(before, after);
     free(before);
     free(after);
@@ -481,7 +463,7 @@ static void test_idle_connection_flood(void **state)
     const char *args[] = {"--max-connections", "64", "--conn-timeout", "2",
                           NULL};
     assert_int_equal(th_server_start(&s, args), 0);
-    char *before = health_hash(s.port);
+    char *before = th_health_hash(s.port);
     enum { N = 1000 };
     int *fds = malloc(N * sizeof(int));
     for (int i = 0; i < N; i++) {
@@ -523,7 +505,7 @@ static void test_idle_connection_flood(void **state)
             break;
     }
     assert_int_equal(st, 200);
-    char *after = health_hash(s.port);
+    char *after = th_health_hash(s.port);
     assert_string_equal(before, after);
     free(before);
     free(after);

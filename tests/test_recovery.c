@@ -12,8 +12,10 @@
 #include "log.h"
 #include "proposal.h"
 #include "recovery.h"
+#include "reducer.h"
 #include "snapshot.h"
 #include "wal.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -30,15 +32,6 @@ typedef struct fixture {
     char hash[16][65]; /* state hash after record i */
     uint64_t n;
 } fixture_t;
-
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
 
 static uint64_t fixed_clock(void *arg)
 {
@@ -76,8 +69,7 @@ static void submit_ok(sw_executor_t *ex, const char *json, char hash[65])
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/swoosh-test-rec-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(th_tmpdir_make(f->dir, sizeof f->dir, "rec"), 0);
     snprintf(f->wal, sizeof f->wal, "%s/wal", f->dir);
     snprintf(f->snap, sizeof f->snap, "%s/snap", f->dir);
     sw_fsio_reset_for_tests();
@@ -108,7 +100,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    th_rm_tree(f->dir);
     free(f);
     return 0;
 }
@@ -182,10 +174,7 @@ static void test_from_snapshot(void **state)
 
 static void write_file(const char *path, const char *data, size_t len)
 {
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, len, fp), len);
-    fclose(fp);
+    assert_int_equal(th_write_file(path, data, len), 0);
 }
 
 /* A corrupt newest snapshot is skipped for an older trusted one. */
@@ -508,6 +497,135 @@ static void test_long_log_pipelined(void **state)
     pthread_cond_destroy(&cnt.cv);
 }
 
+/* One proposal twice over: the canonical text the executor would log and a
+ * valid but non-canonical spelling of the same JSON value. */
+typedef struct spelling {
+    const char *canonical;     /* printf format taking the hlc string */
+    const char *non_canonical; /* same, with %s for the hlc */
+} spelling_t;
+
+static const spelling_t SPELLINGS[] = {
+    /* Escapes (\u00e9, \/) in the signer (printable ASCII only) and a stored
+       value. */
+    {"{\"hlc\":\"%s\",\"idem_key\":\"n1\",\"payload\":{\"license_id\":"
+     "\"L\xc3\xa9/1\"},\"signer\":\"op/1\",\"transition\":"
+     "\"LICENSE_GRANTED\"}",
+     "{\"transition\":\"LICENSE_GRANTED\",\"signer\":\"op\\/1\","
+     "\"idem_key\":\"n1\",\"payload\":{\"license_id\":\"L\\u00E9\\/1\"},"
+     "\"hlc\":\"%s\"}"},
+    /* Whitespace everywhere between tokens, keys in reverse order. */
+    {"{\"hlc\":\"%s\",\"idem_key\":\"n2\",\"payload\":{\"reason\":\"r\"},"
+     "\"signer\":\"op2\",\"transition\":\"CONTROL_PAUSE\"}",
+     "{ \"transition\" :\t\"CONTROL_PAUSE\" ,\n \"signer\": \"op2\",\r\n"
+     " \"payload\" : { \"reason\" : \"r\" } , \"idem_key\":\"n2\", "
+     "\"hlc\" : \"%s\" }"},
+    /* Only the key order differs. */
+    {"{\"hlc\":\"%s\",\"idem_key\":\"n4\",\"signer\":\"op4\",\"transition\":"
+     "\"CONTROL_RESUME\"}",
+     "{\"signer\":\"op4\",\"idem_key\":\"n4\",\"transition\":"
+     "\"CONTROL_RESUME\",\"hlc\":\"%s\"}"},
+    /* A surrogate pair and an escaped quote in a stored value. */
+    {"{\"hlc\":\"%s\",\"idem_key\":\"n3\",\"payload\":{\"license_id\":"
+     "\"x\xf0\x9f\x98\x80\\\"y\"},\"signer\":\"op3\",\"transition\":"
+     "\"LICENSE_GRANTED\"}",
+     "{\"payload\":{\"license_id\":\"x\\ud83d\\ude00\\u0022y\"},"
+     "\"idem_key\":\"n\\u0033\",\"signer\":\"op3\",\"transition\":"
+     "\"LICENSE_GRANTED\",\"hlc\":\"%s\"}"},
+};
+#define NSPELL  (sizeof SPELLINGS / sizeof SPELLINGS[0])
+#define RECV_MS 1700000000000ULL
+
+/* Writes the non-canonical spellings as records 1..NSPELL of a new log in
+ * `dir`, with the state hashes obtained by reducing the canonical spellings
+ * from genesis (hashes[i] after record i+1). When bad_at is non-zero, that
+ * record's hash (text and column) has its last hex digit changed. */
+static void write_noncanonical_log(const char *dir, uint64_t bad_at,
+                                   char hashes[NSPELL][65])
+{
+    swoosh_error err = {0};
+    char gh[65];
+    sw_state_t *s = sw_recovery_genesis(NULL, gh, &err);
+    assert_non_null(s);
+    sw_wal_t *w = sw_wal_open(dir, gh, NULL, &err);
+    assert_non_null(w);
+    for (size_t i = 0; i < NSPELL; i++) {
+        sw_hlc_t h = {.p = RECV_MS + i, .l = 0, .node = 7};
+        char hb[SW_HLC_STRLEN];
+        sw_hlc_format(&h, hb);
+        char canon[512], text[512];
+        snprintf(canon, sizeof canon, SPELLINGS[i].canonical, hb);
+        snprintf(text, sizeof text, SPELLINGS[i].non_canonical, hb);
+        sw_proposal_t p;
+        char msg[256];
+        if (sw_proposal_parse(canon, strlen(canon), &p, msg) != SW_C_OK)
+            fail_msg("parse %s: %s", canon, msg);
+        sw_result_t res;
+        sw_reduce(s, &p, &SW_GUARDS_ALL_OK, RECV_MS, &res);
+        if (res.outcome != SW_OUT_APPLIED)
+            fail_msg("reduce %s: %s", canon, res.msg);
+        assert_int_equal(s->meta.index, i + 1);
+        sw_state_hash(s, hashes[i]);
+        char hash[65];
+        memcpy(hash, hashes[i], 65);
+        if (bad_at == i + 1)
+            hash[63] = hash[63] == '0' ? '1' : '0';
+        char hl[SW_HLC_STRLEN];
+        sw_hlc_format(&s->meta.hlc_last, hl);
+        sw_buf_t rec = {0};
+        sw_wal_encode_record(&rec, i + 1, &SW_GUARDS_ALL_OK, SW_OUT_APPLIED,
+                             text, strlen(text), RECV_MS, hash);
+        sw_wal_record_t r = {.index = i + 1,
+                             .idem_key = p.idem_key,
+                             .transition = p.transition,
+                             .signer = p.signer,
+                             .received_at_ms = RECV_MS,
+                             .state_hash = hash,
+                             .hlc_last = hl,
+                             .quarantined = s->control.quarantined,
+                             .message = NULL,
+                             .record = rec.data,
+                             .record_len = rec.len};
+        assert_int_equal(sw_wal_append_batch(w, &r, 1, &err), SWOOSH_OK);
+        sw_buf_free(&rec);
+        sw_proposal_destroy(&p);
+    }
+    /* The spellings must differ in value from one another's effects: each
+     * record moves the hash. */
+    for (size_t i = 1; i < NSPELL; i++)
+        assert_string_not_equal(hashes[i], hashes[i - 1]);
+    sw_wal_close(w);
+    sw_state_free(s);
+}
+
+/* Records whose proposal text is valid but not canonical (escapes, key
+ * order, whitespace) leave the fast parser for jansson and replay to the
+ * hashes of their canonical spellings; a subtly wrong hash on such a record
+ * is still refused, naming its index. */
+static void test_noncanonical_records(void **state)
+{
+    fixture_t *f = *state;
+    char hashes[NSPELL][65];
+    snprintf(f->wal, sizeof f->wal, "%s/walN", f->dir);
+    write_noncanonical_log(f->wal, 0, hashes);
+    sw_recovered_t r;
+    swoosh_error err = {0};
+    assert_int_equal(recover(f, NULL, &r, &err), SWOOSH_OK);
+    assert_int_equal(r.index, NSPELL);
+    assert_int_equal(r.replayed, NSPELL);
+    assert_string_equal(r.state_hash, hashes[NSPELL - 1]);
+    /* The decoded escapes reached the state as UTF-8. */
+    assert_string_equal(r.state->boot.license_id, "x\xf0\x9f\x98\x80\"y");
+    sw_state_free(r.state);
+
+    snprintf(f->wal, sizeof f->wal, "%s/walB", f->dir);
+    write_noncanonical_log(f->wal, 3, hashes);
+    memset(&err, 0, sizeof err);
+    assert_int_equal(recover(f, NULL, &r, &err), SWOOSH_EDIVERGED);
+    assert_non_null(strstr(err.msg, "record 3"));
+    assert_non_null(strstr(err.msg, hashes[2]));
+    assert_null(r.state);
+}
+
 /* Runs the swoosh binary; returns its exit status and output. */
 static int run_cli(const char *args, char *out, size_t n)
 {
@@ -581,6 +699,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_genesis, setup, teardown),
         cmocka_unit_test_setup_teardown(test_genesis_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_log_pipelined, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_noncanonical_records, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cli_verify_and_log, setup,
                                         teardown),

@@ -10,6 +10,7 @@
 #include "fsio.h"
 #include "log.h"
 #include "snapshot.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <jansson.h>
@@ -20,19 +21,10 @@
 
 #define GEN "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/swoosh-test-snap-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    char *dir = th_tmpdir_new("snap");
+    assert_non_null(dir);
     sw_fsio_reset_for_tests();
     *state = dir;
     return 0;
@@ -40,9 +32,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    nftw(*state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(*state);
-    return 0;
+    return th_tmpdir_teardown(state);
 }
 
 /* A state at index i: genesis with Meta.Index = i. */

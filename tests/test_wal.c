@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "err.h"
 #include "wal.h"
+#include "tmpdir.h"
 
 #include <ftw.h>
 #include <sqlite3.h>
@@ -21,28 +22,17 @@
 #define GEN_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 #define HASH1 "1111111111111111111111111111111111111111111111111111111111111111"
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 static int setup(void **state)
 {
-    char *dir = strdup("/tmp/swoosh-test-wal-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    char *dir = th_tmpdir_new("wal");
+    assert_non_null(dir);
     *state = dir;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    nftw(*state, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(*state);
-    return 0;
+    return th_tmpdir_teardown(state);
 }
 
 /* A record whose text is a real encoded record for index i and key k. */

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "server.h"
+#include "jsonq.h"
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -23,20 +24,13 @@
 
 static int setup(void **state)
 {
-    th_server_t *s = calloc(1, sizeof(*s));
-    if (th_server_start(s, NULL) != 0) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
+    *state = th_server_new(NULL);
+    return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    th_server_t *s = *state;
-    th_server_cleanup(s);
-    free(s);
+    th_server_free(*state);
     return 0;
 }
 
@@ -60,31 +54,6 @@ static json_t *wpost(int port, const char *path, const char *idem,
     return j;
 }
 
-static uint64_t jint(const json_t *o, const char *k)
-{
-    const json_t *v = json_object_get(o, k);
-    assert_true(json_is_integer(v));
-    return (uint64_t)json_integer_value(v);
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    const char *s = json_string_value(json_object_get(o, k));
-    assert_non_null(s);
-    return s;
-}
-
-/* The current index from GET /health. */
-static uint64_t cur_index(int port)
-{
-    int st = 0;
-    json_t *h = th_get_json(port, "/health", &st);
-    assert_int_equal(st, 200);
-    uint64_t i = jint(h, "index");
-    json_decref(h);
-    return i;
-}
-
 /* Expects a 200 applied answer at index `want_index` (not a duplicate). */
 static void expect_applied(json_t *j, int st, uint64_t want_index)
 {
@@ -96,7 +65,7 @@ static void expect_applied(json_t *j, int st, uint64_t want_index)
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(j, "success")));
     assert_true(json_is_false(json_object_get(j, "duplicate")));
-    assert_int_equal(jint(j, "index"), want_index);
+    assert_int_equal(th_jint(j, "index"), want_index);
 }
 
 /* Expects an error answer with `code` and `status`, and that the state did
@@ -106,11 +75,11 @@ static void expect_error(int port, json_t *j, int st, int want_status,
 {
     assert_int_equal(st, want_status);
     assert_true(json_is_false(json_object_get(j, "success")));
-    assert_string_equal(jstr(j, "code"), code);
-    assert_true(strlen(jstr(j, "error")) > 0);
-    assert_int_equal(strlen(jstr(j, "state_hash")), 64);
+    assert_string_equal(th_jstr(j, "code"), code);
+    assert_true(strlen(th_jstr(j, "error")) > 0);
+    assert_int_equal(strlen(th_jstr(j, "state_hash")), 64);
     assert_true(json_is_boolean(json_object_get(j, "quarantined")));
-    assert_int_equal(cur_index(port), index);
+    assert_int_equal(th_health_index(port), index);
 }
 
 /* An adapter call that must apply at the next index. */
@@ -200,7 +169,7 @@ static void ids_of(const json_t *arr, char *out, size_t n)
     json_array_foreach(arr, i, t)
     {
         size_t l = strlen(out);
-        snprintf(out + l, n - l, "%s%s", i ? "," : "", jstr(t, "id"));
+        snprintf(out + l, n - l, "%s%s", i ? "," : "", th_jstr(t, "id"));
     }
 }
 
@@ -274,22 +243,22 @@ static void test_chorus_flow(void **state)
     assert_int_equal(json_array_size(arr), 3);
     json_t *t1 = json_array_get(arr, 0);
     assert_int_equal(json_object_size(t1), 7);
-    assert_string_equal(jstr(t1, "id"), "t-1");
-    assert_string_equal(jstr(t1, "Title"), "design the API");
-    assert_string_equal(jstr(t1, "Status"), "COMPLETED");
-    assert_string_equal(jstr(t1, "Claimant"), "agent-a");
-    assert_string_equal(jstr(t1, "Result"), "ucxl://result/1");
-    assert_int_equal(jint(t1, "CreatedIndex"), t1_created);
-    assert_int_equal(jint(t1, "UpdatedIndex"), t1_done);
+    assert_string_equal(th_jstr(t1, "id"), "t-1");
+    assert_string_equal(th_jstr(t1, "Title"), "design the API");
+    assert_string_equal(th_jstr(t1, "Status"), "COMPLETED");
+    assert_string_equal(th_jstr(t1, "Claimant"), "agent-a");
+    assert_string_equal(th_jstr(t1, "Result"), "ucxl://result/1");
+    assert_int_equal(th_jint(t1, "CreatedIndex"), t1_created);
+    assert_int_equal(th_jint(t1, "UpdatedIndex"), t1_done);
     assert_true(t1_claimed < t1_done);
     json_t *t2 = json_array_get(arr, 1);
-    assert_string_equal(jstr(t2, "Status"), "CLAIMED");
-    assert_string_equal(jstr(t2, "Claimant"), "agent-b");
-    assert_string_equal(jstr(t2, "Result"), "");
-    assert_int_equal(jint(t2, "CreatedIndex"), t2_created);
+    assert_string_equal(th_jstr(t2, "Status"), "CLAIMED");
+    assert_string_equal(th_jstr(t2, "Claimant"), "agent-b");
+    assert_string_equal(th_jstr(t2, "Result"), "");
+    assert_int_equal(th_jint(t2, "CreatedIndex"), t2_created);
     json_t *t3 = json_array_get(arr, 2);
-    assert_string_equal(jstr(t3, "Status"), "OPEN");
-    assert_string_equal(jstr(t3, "Claimant"), "");
+    assert_string_equal(th_jstr(t3, "Status"), "OPEN");
+    assert_string_equal(th_jstr(t3, "Claimant"), "");
     json_decref(whole);
 
     adapter_ok(port, "/api/v1/tasks/t-2/complete", "{\"agent_id\":\"agent-b\"}",
@@ -309,45 +278,46 @@ static void test_chorus_flow(void **state)
     /* Final state: phases, members, approvals and tasks. */
     j = th_get_json(port, "/state", &st);
     assert_int_equal(st, 200);
-    assert_int_equal(jint(j, "index"), index);
+    assert_int_equal(th_jint(j, "index"), index);
     json_t *p = json_object_get(j, "projection");
     json_t *council = json_object_get(p, "Council");
-    assert_string_equal(jstr(council, "Phase"), "READY");
-    assert_string_equal(jstr(council, "CouncilID"), "council-1");
-    assert_int_equal(jint(council, "Quorum"), 3);
-    assert_string_equal(jstr(council, "QuorumCertHash"), "cert-1");
+    assert_string_equal(th_jstr(council, "Phase"), "READY");
+    assert_string_equal(th_jstr(council, "CouncilID"), "council-1");
+    assert_int_equal(th_jint(council, "Quorum"), 3);
+    assert_string_equal(th_jstr(council, "QuorumCertHash"), "cert-1");
     json_t *members = json_object_get(council, "Members");
     assert_int_equal(json_array_size(members), 3);
     const char *want_members[3][2] = {
         {"agent-a", "lead"}, {"agent-b", "dev"}, {"agent-c", "qa"}};
     for (size_t i = 0; i < 3; i++) {
         json_t *m = json_array_get(members, i);
-        assert_string_equal(jstr(m, "AgentID"), want_members[i][0]);
-        assert_string_equal(jstr(m, "Role"), want_members[i][1]);
-        assert_int_equal(jint(m, "JoinedIndex"), 3 + i);
+        assert_string_equal(th_jstr(m, "AgentID"), want_members[i][0]);
+        assert_string_equal(th_jstr(m, "Role"), want_members[i][1]);
+        assert_int_equal(th_jint(m, "JoinedIndex"), 3 + i);
     }
     json_t *planned = json_object_get(council, "PlannedRoles");
     assert_int_equal(json_array_size(planned), 3);
-    assert_string_equal(jstr(json_array_get(planned, 2), "Role"), "qa");
+    assert_string_equal(th_jstr(json_array_get(planned, 2), "Role"), "qa");
     assert_true(
         json_is_false(json_object_get(json_array_get(planned, 2), "Required")));
     json_t *env = json_object_get(p, "Environment");
-    assert_string_equal(jstr(env, "Phase"), "READY");
+    assert_string_equal(th_jstr(env, "Phase"), "READY");
     json_t *ex = json_object_get(p, "Execution");
-    assert_string_equal(jstr(ex, "Phase"), "IDLE");
-    assert_string_equal(jstr(ex, "ActiveWindowID"), "");
-    assert_int_equal(jint(ex, "BeatIndex"), 1);
+    assert_string_equal(th_jstr(ex, "Phase"), "IDLE");
+    assert_string_equal(th_jstr(ex, "ActiveWindowID"), "");
+    assert_int_equal(th_jint(ex, "BeatIndex"), 1);
     json_t *appr = json_object_get(ex, "Approvals");
     assert_int_equal(json_array_size(appr), 2);
     assert_string_equal(json_string_value(json_array_get(appr, 0)), "agent-a");
     assert_string_equal(json_string_value(json_array_get(appr, 1)), "agent-b");
     json_t *tasks = json_object_get(ex, "Tasks");
     assert_int_equal(json_object_size(tasks), 3);
-    assert_string_equal(jstr(json_object_get(tasks, "t-2"), "Status"),
+    assert_string_equal(th_jstr(json_object_get(tasks, "t-2"), "Status"),
                         "COMPLETED");
-    assert_string_equal(jstr(json_object_get(tasks, "t-3"), "Status"), "OPEN");
+    assert_string_equal(th_jstr(json_object_get(tasks, "t-3"), "Status"),
+                        "OPEN");
     json_t *meta = json_object_get(p, "Meta");
-    assert_string_equal(jstr(meta, "LastTransition"),
+    assert_string_equal(th_jstr(meta, "LastTransition"),
                         "EXECUTION_WINDOW_CLOSED");
     json_decref(j);
 
@@ -362,15 +332,16 @@ static void test_chorus_flow(void **state)
                                   {"COUNCIL_ROLE_CLAIMED", "agent-c"}};
     for (size_t i = 0; i < 4; i++) {
         json_t *prop = json_object_get(json_array_get(recs, i), "proposal");
-        assert_string_equal(jstr(prop, "transition"), want_log[i][0]);
-        assert_string_equal(jstr(prop, "signer"), want_log[i][1]);
+        assert_string_equal(th_jstr(prop, "transition"), want_log[i][0]);
+        assert_string_equal(th_jstr(prop, "signer"), want_log[i][1]);
         assert_non_null(json_object_get(prop, "hlc"));
     }
     json_t *pl0 = json_object_get(
         json_object_get(json_array_get(recs, 0), "proposal"), "payload");
     assert_string_equal(
-        jstr(json_array_get(json_object_get(pl0, "roles"), 1), "role"), "dev");
-    assert_int_equal(jint(pl0, "quorum"), 3);
+        th_jstr(json_array_get(json_object_get(pl0, "roles"), 1), "role"),
+        "dev");
+    assert_int_equal(th_jint(pl0, "quorum"), 3);
     json_decref(j);
 }
 
@@ -396,8 +367,8 @@ static char *logged_key(int port, uint64_t idx)
     json_t *j = th_get_json(port, path, &st);
     assert_int_equal(st, 200);
     json_t *rec = json_array_get(json_object_get(j, "records"), 0);
-    assert_int_equal(jint(rec, "index"), idx);
-    char *k = strdup(jstr(json_object_get(rec, "proposal"), "idem_key"));
+    assert_int_equal(th_jint(rec, "index"), idx);
+    char *k = strdup(th_jstr(json_object_get(rec, "proposal"), "idem_key"));
     json_decref(j);
     return k;
 }
@@ -421,9 +392,9 @@ static void test_idempotency(void **state)
                       "{\"task_id\":\"t-1\",\"title\":\"one\"}", &st);
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(b, "duplicate")));
-    assert_int_equal(jint(b, "index"), index);
-    assert_string_equal(jstr(b, "state_hash"), jstr(a, "state_hash"));
-    assert_int_equal(cur_index(s->port), index);
+    assert_int_equal(th_jint(b, "index"), index);
+    assert_string_equal(th_jstr(b, "state_hash"), th_jstr(a, "state_hash"));
+    assert_int_equal(th_health_index(s->port), index);
     json_decref(a);
     json_decref(b);
     char *k = logged_key(s->port, index);
@@ -468,8 +439,8 @@ static void test_idempotency(void **state)
               "{\"agent_id\":\"agent-a\"}", &st);
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(b, "duplicate")));
-    assert_int_equal(jint(b, "index"), claim_index);
-    assert_string_equal(jstr(b, "state_hash"), jstr(a, "state_hash"));
+    assert_int_equal(th_jint(b, "index"), claim_index);
+    assert_string_equal(th_jstr(b, "state_hash"), th_jstr(a, "state_hash"));
     json_decref(a);
     json_decref(b);
 
@@ -493,13 +464,13 @@ static void test_idempotency(void **state)
               "{\"agent_id\":\"agent-a\"}", &st);
     assert_int_equal(st, 200);
     assert_true(json_is_true(json_object_get(b, "duplicate")));
-    assert_int_equal(jint(b, "index"), claim_index);
+    assert_int_equal(th_jint(b, "index"), claim_index);
     json_decref(b);
     b = wpost(s->port, "/api/v1/tasks", "key-create-1",
               "{\"task_id\":\"t-1\",\"title\":\"one\"}", &st);
     assert_true(json_is_true(json_object_get(b, "duplicate")));
     json_decref(b);
-    assert_int_equal(cur_index(s->port), index);
+    assert_int_equal(th_health_index(s->port), index);
 
     /* A bad Idempotency-Key header is a field error. */
     char longkey[300];
@@ -575,9 +546,9 @@ static void test_bad_bodies(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int st = 0;
         json_t *j = wpost(s->port, cases[i].path, NULL, cases[i].body, &st);
-        if (strcmp(jstr(j, "code"), cases[i].code) != 0)
+        if (strcmp(th_jstr(j, "code"), cases[i].code) != 0)
             fprintf(stderr, "case %zu (%s %s): got %s\n", i, cases[i].path,
-                    cases[i].body, jstr(j, "code"));
+                    cases[i].body, th_jstr(j, "code"));
         expect_error(s->port, j, st, 400, cases[i].code, index);
         json_decref(j);
     }

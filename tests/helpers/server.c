@@ -1,5 +1,6 @@
 /* server: spawn the real binary and talk raw HTTP to it (see server.h). */
 #include "server.h"
+#include "tmpdir.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -155,8 +156,7 @@ static int spawn(th_server_t *s, const char *const *extra)
 int th_server_start(th_server_t *s, const char *const *extra)
 {
     memset(s, 0, sizeof(*s));
-    snprintf(s->dir, sizeof(s->dir), "/tmp/swoosh-test-XXXXXX");
-    if (!mkdtemp(s->dir))
+    if (th_tmpdir_make(s->dir, sizeof(s->dir), "srv") != 0)
         return -1;
     snprintf(s->log_path, sizeof(s->log_path), "%s/server.log", s->dir);
     snprintf(s->wal_dir, sizeof(s->wal_dir), "%s/wal", s->dir);
@@ -193,15 +193,6 @@ int th_server_stop(th_server_t *s, int sig, int timeout_ms)
     return -1;
 }
 
-static int rm_one(const char *path, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 void th_server_cleanup(th_server_t *s)
 {
     if (s->pid) {
@@ -210,8 +201,41 @@ void th_server_cleanup(th_server_t *s)
         s->pid = 0;
     }
     if (s->dir[0])
-        nftw(s->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        th_rm_tree(s->dir);
     s->dir[0] = '\0';
+}
+
+/* Most integration groups run one server per test: the cmocka state holds
+ * it, so it lives on the heap. */
+th_server_t *th_server_new(const char *const *extra)
+{
+    th_server_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    if (th_server_start(s, extra) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Teardown that also fails the test when the server did not exit cleanly
+ * (under ASan: any leak or memory error in the server). */
+int th_server_free_clean(th_server_t *s)
+{
+    int rc = th_server_stop_clean(s);
+    th_server_cleanup(s);
+    free(s);
+    return rc;
+}
+
+/* Teardown for tests that do not judge the server's exit. */
+void th_server_free(th_server_t *s)
+{
+    if (!s)
+        return;
+    th_server_cleanup(s);
+    free(s);
 }
 
 /* ------------------------------------------------------------ HTTP client */

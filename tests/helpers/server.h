@@ -37,6 +37,14 @@ int th_server_stop(th_server_t *s, int sig, int timeout_ms);
 int th_server_stop_clean(th_server_t *s);
 /* Kills a running server and removes the data dir. */
 void th_server_cleanup(th_server_t *s);
+/* Allocates and starts a server (th_server_start). Returns it (caller owns,
+ * release with th_server_free or th_server_free_clean) or NULL. */
+th_server_t *th_server_new(const char *const *extra);
+/* th_server_stop_clean, th_server_cleanup and free; returns the
+ * th_server_stop_clean result. */
+int th_server_free_clean(th_server_t *s);
+/* th_server_cleanup (no clean-exit check) and free. NULL is a no-op. */
+void th_server_free(th_server_t *s);
 /* True when the server's log contains `needle`. */
 bool th_server_log_has(const th_server_t *s, const char *needle);
 
