@@ -8,8 +8,11 @@
  *   full:    a council of 8 members and 4,096 tasks (Policy.MaxTasks)
  *
  * The workload is EXECUTION_BEAT in the open window (it applies every time);
- * proposals are parsed before the timed loops. Usage: bench_reducer [scale]
- * where scale multiplies the iteration counts (default 1).
+ * then, on full-size states, task transitions: CLAIMED/COMPLETE pairs at
+ * pseudo-random positions among 4,096 tasks, and creates appended after
+ * 3,072 tasks. Proposals are parsed before the timed loops. Usage:
+ * bench_reducer [scale] where scale multiplies the iteration counts (default
+ * 1).
  */
 #include "catalog.h"
 #include "proposal.h"
@@ -211,6 +214,104 @@ static void run(const char *label, sw_state_t *s, unsigned iters)
         sw_proposal_destroy(&ring[i]);
 }
 
+/* Parses one proposal for the timed loops; exits on a parse error. */
+static void parse_one(sw_proposal_t *p, const char *body, uint64_t hlc)
+{
+    char msg[256];
+    if (sw_proposal_parse(body, strlen(body), p, msg) != SW_C_OK) {
+        fprintf(stderr, "bench: %s: %s\n", body, msg);
+        exit(1);
+    }
+    sw_hlc_t h = {hlc, 0, 1};
+    sw_proposal_set_hlc(p, &h);
+}
+
+/* Task transitions on a full state: `n` pairs CLAIMED then COMPLETE on OPEN
+ * tasks picked in a fixed pseudo-random order (mode 0), or `n` creates of
+ * tasks that sort after every existing one (mode 1). Every step applies
+ * once, so the step is timed as reduce and hash separately. */
+static void run_tasks(const char *label, sw_state_t *s, unsigned n, int mode)
+{
+    unsigned steps = mode == 0 ? 2 * n : n;
+    sw_proposal_t *ps = calloc(steps, sizeof *ps);
+    unsigned *open = calloc(s->execution.tasks.n, sizeof *open);
+    unsigned n_open = 0;
+    for (size_t i = 0; i < s->execution.tasks.n; i++)
+        if (s->execution.tasks.items[i]->status == SW_TASK_OPEN)
+            open[n_open++] = (unsigned)i;
+    uint64_t rng = 88172645463325252ull;
+    for (unsigned i = n_open; i > 1; i--) { /* Fisher-Yates, xorshift64 */
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        unsigned k = (unsigned)(rng % i), tmp = open[i - 1];
+        open[i - 1] = open[k];
+        open[k] = tmp;
+    }
+    if (mode == 0 && n > n_open) {
+        fprintf(stderr, "bench: only %u open tasks\n", n_open);
+        exit(1);
+    }
+    char body[512];
+    for (unsigned i = 0; i < n; i++) {
+        if (mode == 0) {
+            const char *id = s->execution.tasks.items[open[i]]->id;
+            snprintf(body, sizeof body,
+                     "{\"transition\":\"EXECUTION_TASK_CLAIMED\",\"signer\":"
+                     "\"op\",\"idem_key\":\"c-%u\",\"payload\":{\"task_id\":"
+                     "\"%s\",\"agent_id\":\"agent-%u\"}}",
+                     i, id, i % 8);
+            parse_one(&ps[2 * i], body, 1900000000000ull + 2 * i);
+            snprintf(body, sizeof body,
+                     "{\"transition\":\"EXECUTION_TASK_COMPLETE\",\"signer\":"
+                     "\"op\",\"idem_key\":\"d-%u\",\"payload\":{\"task_id\":"
+                     "\"%s\",\"agent_id\":\"agent-%u\",\"result\":"
+                     "\"ucxl://r/%u\"}}",
+                     i, id, i % 8, i);
+            parse_one(&ps[2 * i + 1], body, 1900000000000ull + 2 * i + 1);
+        } else {
+            snprintf(body, sizeof body,
+                     "{\"transition\":\"EXECUTION_TASK_CREATED\",\"signer\":"
+                     "\"op\",\"idem_key\":\"n-%u\",\"payload\":{\"task_id\":"
+                     "\"zz-task-%05u\",\"title\":\"Appended task %u\"}}",
+                     i, i, i);
+            parse_one(&ps[i], body, 1900000000000ull + i);
+        }
+    }
+    free(open);
+    char hex[65];
+    sw_result_t r;
+    size_t bytes;
+    sw_state_hash(s, hex);
+    sw_state_canonical(s, &bytes);
+    uint64_t t_reduce = 0, t_hash = 0;
+    for (unsigned i = 0; i < steps; i++) {
+        uint64_t t0 = now_ns();
+        sw_reduce(s, &ps[i], &SW_GUARDS_ALL_OK, 1900000000000ull, &r);
+        uint64_t t1 = now_ns();
+        if (r.outcome != SW_OUT_APPLIED) {
+            fprintf(stderr, "bench: %s rejected: %s\n", label, r.msg);
+            exit(1);
+        }
+        sw_state_hash(s, hex);
+        t_hash += now_ns() - t1;
+        t_reduce += t1 - t0;
+    }
+    double per_step = (double)(t_reduce + t_hash) / steps;
+    printf("[%s] tasks=%zu steps=%u projection_bytes=%zu\n", label,
+           s->execution.tasks.n, steps, bytes);
+    printf("[%s] state_hash=%s index=%llu\n", label, hex,
+           (unsigned long long)s->meta.index);
+    printf("[%s] reduce+hash: %.0f transitions/s (%.0f ns/transition)\n", label,
+           1e9 / per_step, per_step);
+    printf("[%s] reduce only: %.0f ns/transition\n", label,
+           (double)t_reduce / steps);
+    printf("[%s] hash step: %.0f ns/hash\n", label, (double)t_hash / steps);
+    for (unsigned i = 0; i < steps; i++)
+        sw_proposal_destroy(&ps[i]);
+    free(ps);
+}
+
 int main(int argc, char **argv)
 {
     unsigned scale = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
@@ -224,6 +325,12 @@ int main(int argc, char **argv)
     sw_state_free(t);
     sw_state_t *f = build(8, 4096);
     run("full", f, 4000 * scale);
+    sw_state_free(f);
+    f = build(8, 4096);
+    run_tasks("full-tasks", f, 1000, 0);
+    sw_state_free(f);
+    f = build(8, 3072);
+    run_tasks("full-append", f, 1000, 1);
     sw_state_free(f);
     return 0;
 }

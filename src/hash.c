@@ -92,6 +92,19 @@ void sw_sha256_final_hex(sw_sha256_t *h, char hex[65])
     SW_ASSERT(EVP_DigestInit_ex2(c->md, NULL, NULL) == 1);
 }
 
+/* The state hash keeps midstate checkpoints inside the projection text so a
+ * transition re-hashes only from its first changed byte (SPEC §3 hash value
+ * unchanged): a checkpoint is the EVP state plus the coalesced tail. */
+void sw_sha256_copy(sw_sha256_t *dst, const sw_sha256_t *src)
+{
+    hctx_t *d = dst->ctx;
+    const hctx_t *c = src->ctx;
+    SW_ASSERT(EVP_MD_CTX_copy_ex(d->md, c->md) == 1);
+    d->n = c->n;
+    if (c->n)
+        memcpy(d->buf, c->buf, c->n);
+}
+
 /* Pairs with sw_sha256_init(); safe on a zeroed or destroyed hasher. */
 void sw_sha256_destroy(sw_sha256_t *h)
 {

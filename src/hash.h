@@ -15,6 +15,10 @@ void sw_sha256_update(sw_sha256_t *h, const void *p, size_t n);
 /* Writes 64 lowercase hex digits and a NUL, and resets for a new message. */
 void sw_sha256_final_hex(sw_sha256_t *h, char hex[65]);
 void sw_sha256_destroy(sw_sha256_t *h);
+/* Makes `dst` (initialised with sw_sha256_init) continue exactly where `src`
+ * stands: the digest state and any coalesced, not yet digested bytes. Both
+ * stay usable and independent. */
+void sw_sha256_copy(sw_sha256_t *dst, const sw_sha256_t *src);
 
 /* Writes the lowercase hex of `n` bytes (2n chars + NUL). */
 void sw_hex(const uint8_t *p, size_t n, char *out);

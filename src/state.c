@@ -23,6 +23,13 @@
 #define MAX_MEMBERS  4096
 
 /* Appends a string literal without strlen. */
+/* Tasks per chunk of the Tasks text: the unit of incremental rebuilding and
+ * the spacing of hash checkpoints (one midstate copy per chunk per hash). */
+#define TASK_CHUNK 64
+/* Below this many projection bytes a hash from scratch is as cheap as
+ * keeping checkpoints, so none are kept (genesis stays at ~1 us). */
+#define CK_MIN_BYTES 8192
+
 #define PUTL(b, lit) sw_buf_append((b), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------------- names */
@@ -162,6 +169,18 @@ static void invalidate(sw_state_t *s)
     s->hash_valid = false;
 }
 
+/* Records that the task at index i changed, was inserted there, or that
+ * tasks from i on were removed: everything before i is unchanged. */
+static void note_task(sw_state_t *s, size_t i)
+{
+    if (i < s->chg_task)
+        s->chg_task = i;
+    if (i < s->dirty_task_min)
+        s->dirty_task_min = i;
+    s->tasks_dirty = true;
+    invalidate(s);
+}
+
 /* ------------------------------------------------------------- tasks */
 
 /* A fresh OPEN task (SPEC §5 EXECUTION_TASK_CREATED): CreatedIndex and
@@ -252,26 +271,27 @@ void sw_tasks_insert(sw_state_t *s, sw_task_t *t)
     ts->items[i] = t;
     ts->n++;
     t->dirty = true;
-    s->tasks_dirty = true;
-    invalidate(s);
+    note_task(s, i);
 }
 
 /* EXECUTION_WINDOW_OPENED evicts COMPLETED and FAILED tasks (SPEC §5). */
 void sw_tasks_evict_finished(sw_state_t *s)
 {
     sw_tasks_t *ts = &s->execution.tasks;
-    size_t k = 0;
+    size_t k = 0, first = SIZE_MAX;
     for (size_t i = 0; i < ts->n; i++) {
         sw_task_t *t = ts->items[i];
-        if (t->status == SW_TASK_COMPLETED || t->status == SW_TASK_FAILED)
+        if (t->status == SW_TASK_COMPLETED || t->status == SW_TASK_FAILED) {
+            if (first == SIZE_MAX)
+                first = i;
             sw_task_free(t);
-        else
+        } else {
             ts->items[k++] = t;
+        }
     }
     if (k != ts->n) {
         ts->n = k;
-        s->tasks_dirty = true;
-        invalidate(s);
+        note_task(s, first);
     }
 }
 
@@ -458,7 +478,8 @@ static void mark_all_dirty(sw_state_t *s)
     s->tasks_dirty = true;
     for (size_t i = 0; i < s->execution.tasks.n; i++)
         s->execution.tasks.items[i]->dirty = true;
-    invalidate(s);
+    s->chg_sec = 0;
+    note_task(s, 0);
 }
 
 /* The built-in genesis of SPEC §3: SchemaVersion 1, ApprovalThreshold 1,
@@ -547,6 +568,12 @@ void sw_state_free(sw_state_t *s)
     sw_buf_free(&s->tasks_jcs);
     sw_buf_free(&s->full_jcs);
     sw_sha256_destroy(&s->hasher);
+    free(s->tk_off);
+    sw_sha256_destroy(&s->ck_exec);
+    sw_sha256_destroy(&s->ck_after);
+    for (size_t i = 0; i < s->ck_tasks_cap; i++)
+        sw_sha256_destroy(&s->ck_tasks[i]);
+    free(s->ck_tasks);
     free(s);
 }
 
@@ -558,9 +585,9 @@ static void buf_copy(sw_buf_t *dst, const sw_buf_t *src)
 }
 
 /* The executor works on a copy and publishes it only after the WAL commit
- * (SPEC §4), so a copy must be complete, caches included, to keep the next
- * hash incremental. The hash context is not shared: each copy makes its
- * own on first use. */
+ * (SPEC §4), so a copy must be complete, text caches included, to keep the
+ * next serialisation incremental. Hash contexts and checkpoints are not
+ * shared: a copy makes its own and its first hash runs from scratch. */
 sw_state_t *sw_state_clone(const sw_state_t *s)
 {
     sw_state_t *c = sw_xcalloc(1, sizeof(*c));
@@ -637,6 +664,15 @@ sw_state_t *sw_state_clone(const sw_state_t *s)
     c->hasher.ctx = NULL;
     memcpy(c->hash_hex, s->hash_hex, sizeof(c->hash_hex));
     c->hash_valid = s->hash_valid;
+    c->tk_off_n = c->tk_off_cap = s->tk_off_n;
+    if (s->tk_off_n) {
+        c->tk_off = sw_xmalloc(s->tk_off_n * sizeof(*c->tk_off));
+        memcpy(c->tk_off, s->tk_off, s->tk_off_n * sizeof(*c->tk_off));
+    }
+    c->dirty_task_min = s->dirty_task_min;
+    /* No checkpoints are copied: the copy's next hash starts from scratch. */
+    c->chg_sec = 0;
+    c->chg_task = 0;
     return c;
 }
 
@@ -884,6 +920,8 @@ void sw_state_touch(sw_state_t *s, sw_section_t sec)
 {
     SW_ASSERT((unsigned)sec < SW_SEC__COUNT);
     s->sec_dirty[sec] = true;
+    if ((int)sec < s->chg_sec)
+        s->chg_sec = (int)sec;
     invalidate(s);
 }
 
@@ -891,34 +929,61 @@ void sw_state_touch(sw_state_t *s, sw_section_t sec)
  * then re-assembled from the cached member texts. */
 void sw_state_touch_task(sw_state_t *s, sw_task_t *t)
 {
+    bool found;
+    size_t i = tasks_lower_bound(&s->execution.tasks, t->id, &found);
     t->dirty = true;
-    s->tasks_dirty = true;
-    invalidate(s);
+    /* A task not (or not yet) in the collection: assume the worst. */
+    note_task(s, found && s->execution.tasks.items[i] == t ? i : 0);
 }
 
+/* Re-serialises the dirty tasks and rebuilds the Tasks text from the chunk
+ * holding the first changed task; tk_off[] records where each chunk starts
+ * (the ',' before its first task, or just after '{' for chunk 0). */
 static void refresh_tasks(sw_state_t *s)
 {
     const sw_tasks_t *ts = &s->execution.tasks;
-    size_t total = 2;
-    for (size_t i = 0; i < ts->n; i++) {
+    size_t from = s->dirty_task_min < ts->n ? s->dirty_task_min : ts->n;
+    for (size_t i = from; i < ts->n; i++) {
         sw_task_t *t = ts->items[i];
         if (t->dirty) {
             sw_buf_reset(&t->jcs);
             write_task(t, &t->jcs);
             t->dirty = false;
         }
-        total += t->jcs.len + 1;
     }
-    sw_buf_reset(&s->tasks_jcs);
-    sw_buf_reserve(&s->tasks_jcs, total);
-    sw_buf_putc(&s->tasks_jcs, '{');
-    for (size_t i = 0; i < ts->n; i++) {
+    size_t j0 = from / TASK_CHUNK;
+    if (j0 + 1 > s->tk_off_n)
+        j0 = s->tk_off_n ? s->tk_off_n - 1 : 0;
+    size_t need = ts->n / TASK_CHUNK + 1;
+    if (need > s->tk_off_cap) {
+        s->tk_off_cap = need * 2;
+        s->tk_off = sw_xrealloc(s->tk_off, s->tk_off_cap * sizeof(*s->tk_off));
+    }
+    sw_buf_t *b = &s->tasks_jcs;
+    if (j0 == 0 || !b->data) {
+        j0 = 0;
+        sw_buf_reset(b);
+        sw_buf_putc(b, '{');
+    } else {
+        b->len = s->tk_off[j0];
+        b->data[b->len] = '\0';
+    }
+    size_t total = 1;
+    for (size_t i = j0 * TASK_CHUNK; i < ts->n; i++)
+        total += ts->items[i]->jcs.len + 1;
+    sw_buf_reserve(b, total);
+    for (size_t i = j0 * TASK_CHUNK; i < ts->n; i++) {
+        if (i % TASK_CHUNK == 0)
+            s->tk_off[i / TASK_CHUNK] = b->len;
         if (i)
-            sw_buf_putc(&s->tasks_jcs, ',');
-        sw_buf_append(&s->tasks_jcs, ts->items[i]->jcs.data,
-                      ts->items[i]->jcs.len);
+            sw_buf_putc(b, ',');
+        sw_buf_append(b, ts->items[i]->jcs.data, ts->items[i]->jcs.len);
     }
-    sw_buf_putc(&s->tasks_jcs, '}');
+    if (ts->n % TASK_CHUNK == 0)
+        s->tk_off[ts->n / TASK_CHUNK] = b->len;
+    sw_buf_putc(b, '}');
+    s->tk_off_n = need;
+    s->dirty_task_min = SIZE_MAX;
     s->tasks_dirty = false;
 }
 
@@ -937,24 +1002,119 @@ void sw_state_canon_refresh(sw_state_t *s)
         refresh_tasks(s);
 }
 
+static void ck_save(sw_sha256_t *ck, const sw_sha256_t *h)
+{
+    if (!ck->ctx)
+        sw_sha256_init(ck);
+    sw_sha256_copy(ck, h);
+}
+
+static void ck_tasks_reserve(sw_state_t *s, size_t n)
+{
+    if (n <= s->ck_tasks_cap)
+        return;
+    size_t cap = n * 2;
+    s->ck_tasks = sw_xrealloc(s->ck_tasks, cap * sizeof(*s->ck_tasks));
+    for (size_t i = s->ck_tasks_cap; i < cap; i++)
+        s->ck_tasks[i].ctx = NULL;
+    s->ck_tasks_cap = cap;
+}
+
+static void put_section(sw_sha256_t *h, const sw_state_t *s, int i)
+{
+    sw_sha256_update(h, labels[i].text, labels[i].len);
+    sw_sha256_update(h, s->sec_jcs[i].data, s->sec_jcs[i].len);
+}
+
+enum { FROM_SCRATCH, FROM_EXEC, FROM_CHUNK, FROM_AFTER };
+
+/* Picks the latest checkpoint before the earliest change (chunk *j for
+ * FROM_CHUNK). */
+static int resume_point(const sw_state_t *s, size_t *j)
+{
+    if (!s->hasher.ctx || s->chg_sec < SW_SEC_EXECUTION)
+        return FROM_SCRATCH;
+    if (s->chg_sec > SW_SEC_EXECUTION) {
+        if (s->chg_task == SIZE_MAX && s->ck_after_valid)
+            return FROM_AFTER;
+        if (s->ck_tasks_valid) {
+            *j = s->chg_task / TASK_CHUNK;
+            if (*j > s->ck_tasks_valid - 1)
+                *j = s->ck_tasks_valid - 1;
+            return FROM_CHUNK;
+        }
+    }
+    return s->ck_exec_valid ? FROM_EXEC : FROM_SCRATCH;
+}
+
+/* One pass of the projection hash from the chosen checkpoint, saving the
+ * checkpoints after it; the bytes are those of sw_state_canonical(). */
+static void hash_pass(sw_state_t *s)
+{
+    sw_sha256_t *h = &s->hasher;
+    const sw_buf_t *tj = &s->tasks_jcs;
+    size_t j = 0;
+    int from = resume_point(s, &j);
+    bool save = from != FROM_SCRATCH;
+    if (from == FROM_SCRATCH) {
+        size_t total = tj->len;
+        for (int i = 0; i < SW_SEC__COUNT; i++)
+            total += s->sec_jcs[i].len;
+        save = total >= CK_MIN_BYTES;
+        s->ck_exec_valid = s->ck_after_valid = false;
+        s->ck_tasks_valid = 0;
+        for (int i = 0; i < SW_SEC_EXECUTION; i++)
+            put_section(h, s, i);
+        if (save) {
+            ck_save(&s->ck_exec, h);
+            s->ck_exec_valid = true;
+        }
+    } else if (from == FROM_EXEC) {
+        sw_sha256_copy(h, &s->ck_exec);
+    } else if (from == FROM_CHUNK) {
+        sw_sha256_copy(h, &s->ck_tasks[j]);
+    } else {
+        sw_sha256_copy(h, &s->ck_after);
+    }
+    if (from <= FROM_EXEC) {
+        put_section(h, s, SW_SEC_EXECUTION);
+        sw_sha256_update(h, tj->data, s->tk_off[0]);
+    }
+    if (from <= FROM_CHUNK) {
+        size_t n = s->tk_off_n;
+        if (save)
+            ck_tasks_reserve(s, n);
+        for (size_t k = j; k < n; k++) {
+            if (save && !(from == FROM_CHUNK && k == j))
+                ck_save(&s->ck_tasks[k], h);
+            size_t end = k + 1 < n ? s->tk_off[k + 1] : tj->len;
+            sw_sha256_update(h, tj->data + s->tk_off[k], end - s->tk_off[k]);
+        }
+        if (save) {
+            s->ck_tasks_valid = n;
+            ck_save(&s->ck_after, h);
+            s->ck_after_valid = true;
+        }
+    }
+    for (int i = SW_SEC_INGESTION; i < SW_SEC__COUNT; i++)
+        put_section(h, s, i);
+    sw_sha256_update(h, "}", 1);
+    sw_sha256_final_hex(h, s->hash_hex);
+    s->chg_sec = SW_SEC__COUNT;
+    s->chg_task = SIZE_MAX;
+}
+
 /* state_hash = hex SHA-256 of JCS(projection) (SPEC §1.5, §3), streamed
  * over the cached pieces in projection order; the same bytes as
- * sw_state_canonical() without building them. */
+ * sw_state_canonical() without building them. SHA-256 midstates saved at
+ * checkpoints let a transition re-hash only from its first change. */
 void sw_state_hash(sw_state_t *s, char hex[65])
 {
     if (!s->hash_valid) {
         sw_state_canon_refresh(s);
         if (!s->hasher.ctx)
             sw_sha256_init(&s->hasher);
-        sw_sha256_t *h = &s->hasher;
-        for (int i = 0; i < SW_SEC__COUNT; i++) {
-            sw_sha256_update(h, labels[i].text, labels[i].len);
-            sw_sha256_update(h, s->sec_jcs[i].data, s->sec_jcs[i].len);
-            if (i == SW_SEC_EXECUTION)
-                sw_sha256_update(h, s->tasks_jcs.data, s->tasks_jcs.len);
-        }
-        sw_sha256_update(h, "}", 1);
-        sw_sha256_final_hex(h, s->hash_hex);
+        hash_pass(s);
         s->hash_valid = true;
     }
     memcpy(hex, s->hash_hex, 65);

@@ -43,23 +43,43 @@ sw_section_t sw_section_by_name(const char *name);
 
 /* Phases: one enum per section, names as in SPEC §3. */
 typedef enum {
-    SW_ING_IDLE, SW_ING_FETCH, SW_ING_VALIDATE, SW_ING_INDEX, SW_ING_READY,
-    SW_ING_FAILED, SW_ING__COUNT
+    SW_ING_IDLE,
+    SW_ING_FETCH,
+    SW_ING_VALIDATE,
+    SW_ING_INDEX,
+    SW_ING_READY,
+    SW_ING_FAILED,
+    SW_ING__COUNT
 } sw_ingestion_phase_t;
 typedef enum {
-    SW_CNC_PLAN_ROLES, SW_CNC_ELECT, SW_CNC_TOOLING_SYNC, SW_CNC_READY,
+    SW_CNC_PLAN_ROLES,
+    SW_CNC_ELECT,
+    SW_CNC_TOOLING_SYNC,
+    SW_CNC_READY,
     SW_CNC__COUNT
 } sw_council_phase_t;
 typedef enum {
-    SW_ENV_IDLE, SW_ENV_ALLOCATE, SW_ENV_PROVISION, SW_ENV_HEALTHCHECK,
-    SW_ENV_READY, SW_ENV_DEGRADED, SW_ENV__COUNT
+    SW_ENV_IDLE,
+    SW_ENV_ALLOCATE,
+    SW_ENV_PROVISION,
+    SW_ENV_HEALTHCHECK,
+    SW_ENV_READY,
+    SW_ENV_DEGRADED,
+    SW_ENV__COUNT
 } sw_env_phase_t;
 typedef enum {
-    SW_EXE_IDLE, SW_EXE_PLAN, SW_EXE_WORK, SW_EXE_REVIEW, SW_EXE_REVERB,
+    SW_EXE_IDLE,
+    SW_EXE_PLAN,
+    SW_EXE_WORK,
+    SW_EXE_REVIEW,
+    SW_EXE_REVERB,
     SW_EXE__COUNT
 } sw_exec_phase_t;
 typedef enum {
-    SW_TASK_OPEN, SW_TASK_CLAIMED, SW_TASK_COMPLETED, SW_TASK_FAILED,
+    SW_TASK_OPEN,
+    SW_TASK_CLAIMED,
+    SW_TASK_COMPLETED,
+    SW_TASK_FAILED,
     SW_TASK__COUNT
 } sw_task_status_t;
 
@@ -181,13 +201,31 @@ struct swoosh_state {
     sw_sha256_t hasher;
     char hash_hex[65];
     bool hash_valid;
+    /* Incremental Tasks text and hash (private to state.c). Tasks are cut
+     * into chunks of a fixed number of tasks; tk_off[j] is where chunk j
+     * starts in tasks_jcs (tk_off_n entries valid). Hash checkpoints are
+     * SHA-256 midstates: ck_exec before the Execution label, ck_tasks[j]
+     * before chunk j, ck_after right after the Tasks text. chg_sec and
+     * chg_task are the earliest section and task index changed since the
+     * last hash (SW_SEC__COUNT / SIZE_MAX: none); dirty_task_min is the
+     * earliest task index changed since tasks_jcs was last built. A clone
+     * or a loaded state starts without checkpoints. */
+    size_t *tk_off;
+    size_t tk_off_n, tk_off_cap;
+    size_t dirty_task_min, chg_task;
+    int chg_sec;
+    sw_sha256_t ck_exec, ck_after;
+    sw_sha256_t *ck_tasks; /* ck_tasks_cap initialised contexts */
+    size_t ck_tasks_cap, ck_tasks_valid;
+    bool ck_exec_valid, ck_after_valid;
 };
 typedef struct swoosh_state sw_state_t;
 
 /* Genesis defaults (SPEC §3). Caller owns; free with sw_state_free(). */
 sw_state_t *sw_state_new_genesis(void);
 void sw_state_free(sw_state_t *s);
-/* Deep copy (caches included). Caller owns. */
+/* Deep copy (text caches included; hash checkpoints are not, so the
+ * copy's first hash runs from scratch). Caller owns. */
 sw_state_t *sw_state_clone(const sw_state_t *s);
 
 /* Builds a state from a parsed projection object; validates every field

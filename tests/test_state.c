@@ -15,6 +15,7 @@
 #include "state.h"
 #include "swoosh.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -648,6 +649,222 @@ static void test_names(void **state)
     assert_string_equal(sw_task_status_name(SW_TASK_FAILED), "FAILED");
 }
 
+/* xorshift64: a fixed pseudo-random sequence for the incremental tests. */
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* SHA-256 of the canonical text through OpenSSL directly, not hash.c. */
+static void openssl_hash(sw_state_t *s, char hex[65])
+{
+    size_t n;
+    const char *t = sw_state_canonical(s, &n);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    assert_int_equal(EVP_Digest(t, n, md, &mdlen, EVP_sha256(), NULL), 1);
+    assert_int_equal(mdlen, 32);
+    sw_hex(md, 32, hex);
+}
+
+/* A state with `n` tasks "t00000", "t00002", … (even numbers, so inserts
+ * can land between them) and, when `pad`, an Environment big enough that
+ * the hash keeps checkpoints even without tasks. */
+static sw_state_t *tasked(size_t n, bool pad)
+{
+    sw_state_t *s = sw_state_new_genesis();
+    char id[32], val[600];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "t%05zu", 2 * i);
+        sw_task_t *t = sw_task_new(id, "a task of the incremental test", i);
+        t->status = (sw_task_status_t)(i % 3);
+        sw_tasks_insert(s, t);
+    }
+    if (pad) {
+        memset(val, 'p', sizeof val - 1);
+        val[sizeof val - 1] = '\0';
+        for (int i = 0; i < 20; i++) {
+            snprintf(id, sizeof id, "pad-%02d", i);
+            sw_map_set(&s->environment.resources, id, val);
+        }
+        sw_state_touch(s, SW_SEC_ENVIRONMENT);
+    }
+    return s;
+}
+
+/* One random change, reported through the touch API as a reducer would. */
+static void random_change(sw_state_t *s, uint64_t *x, unsigned *serial)
+{
+    sw_tasks_t *ts = &s->execution.tasks;
+    char id[32];
+    unsigned op = (unsigned)(rnd(x) % 10);
+    if (op <= 2) { /* a section */
+        sw_section_t sec = (sw_section_t)(rnd(x) % SW_SEC__COUNT);
+        switch (sec) {
+        case SW_SEC_BOOT:
+            s->boot.licensed = !s->boot.licensed;
+            break;
+        case SW_SEC_CONTROL:
+            s->control.paused = !s->control.paused;
+            break;
+        case SW_SEC_COUNCIL:
+            s->council.epoch++;
+            break;
+        case SW_SEC_ENVIRONMENT:
+            s->environment.epoch++;
+            break;
+        case SW_SEC_EXECUTION:
+            s->execution.beat_index++;
+            break;
+        case SW_SEC_INGESTION:
+            s->ingestion.epoch++;
+            break;
+        case SW_SEC_META:
+            s->meta.index++;
+            break;
+        default:
+            s->policy.version++;
+            break;
+        }
+        sw_state_touch(s, sec);
+    } else if (op <= 5) { /* one task at a random position */
+        if (!ts->n)
+            return;
+        sw_task_t *t = ts->items[rnd(x) % ts->n];
+        t->updated_index++;
+        t->status = (sw_task_status_t)(rnd(x) % SW_TASK__COUNT);
+        sw_state_touch_task(s, t);
+    } else if (op <= 7) { /* an insert at a random position */
+        if (ts->n >= 5000)
+            return;
+        snprintf(id, sizeof id, "t%05u-%u", (unsigned)(rnd(x) % 10000),
+                 ++*serial);
+        sw_task_t *t = sw_task_new(id, "inserted", *serial);
+        sw_tasks_insert(s, t);
+        sw_state_touch_task(s, t);
+    } else if (op == 8) { /* an append after every task */
+        snprintf(id, sizeof id, "z%06u", ++*serial);
+        sw_task_t *t = sw_task_new(id, "appended", *serial);
+        sw_tasks_insert(s, t);
+        sw_state_touch_task(s, t);
+    } else { /* finish a few tasks, then evict every finished one */
+        for (int k = 0; k < 3 && ts->n; k++) {
+            sw_task_t *t = ts->items[rnd(x) % ts->n];
+            t->status = SW_TASK_COMPLETED;
+            sw_state_touch_task(s, t);
+        }
+        sw_tasks_evict_finished(s);
+        /* Keep large states large: refill what eviction removed. */
+        for (size_t k = ts->n; k < 8 && ts->n < 64; k++) {
+            snprintf(id, sizeof id, "r%06u", ++*serial);
+            sw_tasks_insert(s, sw_task_new(id, "refill", *serial));
+        }
+    }
+}
+
+/* Runs `rounds` rounds of 1–3 random changes on a state of `n` tasks and
+ * checks that every incremental hash equals the hash of a rebuilt copy and
+ * SHA-256 of the canonical text computed by OpenSSL directly. */
+static void check_incremental(size_t n, bool pad, unsigned rounds,
+                              uint64_t seed)
+{
+    sw_state_t *s = tasked(n, pad);
+    uint64_t x = seed;
+    unsigned serial = 0;
+    char inc[65], ref[65], ossl[65];
+    sw_state_hash(s, inc);
+    for (unsigned r = 0; r < rounds; r++) {
+        unsigned k = 1 + (unsigned)(rnd(&x) % 3);
+        for (unsigned i = 0; i < k; i++)
+            random_change(s, &x, &serial);
+        unsigned how = (unsigned)(rnd(&x) % 8);
+        if (how == 0) { /* a copy hashes from scratch */
+            sw_state_t *c = sw_state_clone(s);
+            sw_state_free(s);
+            s = c;
+        } else if (how == 1) { /* caches refreshed before the hash */
+            size_t len;
+            sw_state_canonical(s, &len);
+        }
+        sw_state_hash(s, inc);
+        scratch_hash(s, ref);
+        openssl_hash(s, ossl);
+        if (strcmp(inc, ref) != 0 || strcmp(inc, ossl) != 0)
+            fail_msg("n=%zu pad=%d round %u: incremental %s, scratch %s, "
+                     "openssl %s",
+                     n, (int)pad, r, inc, ref, ossl);
+    }
+    /* A loaded copy of the final state hashes to the same value. */
+    json_t *j = as_json(s);
+    swoosh_error err;
+    sw_state_t *l = sw_state_from_json(j, &err);
+    assert_non_null(l);
+    sw_state_hash(l, ref);
+    assert_string_equal(inc, ref);
+    sw_state_free(l);
+    json_decref(j);
+    sw_state_free(s);
+}
+
+/* Random section, task, insert and eviction changes on states of 0, 1, 63,
+ * 64, 65, 300 and 4,096 tasks keep the checkpointed hash equal to the hash
+ * from scratch and to OpenSSL's SHA-256 of the canonical bytes. */
+static void test_incremental_hash(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 63, 64, 65, 300};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        check_incremental(sizes[i], true, 300, 0x9e3779b97f4a7c15ull + i);
+        check_incremental(sizes[i], false, 100, 0x2545f4914f6cdd1dull + i);
+    }
+    check_incremental(4096, false, 120, 0x853c49e6748fea9bull);
+}
+
+/* A hash that resumes from a checkpoint sees a change in every section:
+ * after one hash, changing any single section, task or the task count
+ * changes the hash, and changing it back restores the old one. */
+static void test_incremental_hash_sensitive(void **state)
+{
+    (void)state;
+    sw_state_t *s = tasked(200, true);
+    char h0[65], h1[65], h2[65];
+    sw_state_hash(s, h0);
+    for (int sec = 0; sec < SW_SEC__COUNT; sec++) {
+        uint64_t *field[SW_SEC__COUNT] = {
+            &s->council.quorum,    &s->council.epoch,      &s->council.epoch,
+            &s->environment.epoch, &s->execution.epoch,    &s->ingestion.epoch,
+            &s->meta.index,        &s->policy.max_members,
+        };
+        /* Boot and Control have no counters: use Council's for them and
+         * touch both, which is still a change before Execution. */
+        (*field[sec])++;
+        sw_state_touch(s, (sw_section_t)sec);
+        sw_state_touch(s, SW_SEC_COUNCIL);
+        sw_state_hash(s, h1);
+        assert_string_not_equal(h0, h1);
+        (*field[sec])--;
+        sw_state_touch(s, (sw_section_t)sec);
+        sw_state_touch(s, SW_SEC_COUNCIL);
+        sw_state_hash(s, h2);
+        assert_string_equal(h0, h2);
+    }
+    for (size_t i = 0; i < s->execution.tasks.n; i += 37) {
+        sw_task_t *t = s->execution.tasks.items[i];
+        t->created_index += 1000;
+        sw_state_touch_task(s, t);
+        sw_state_hash(s, h1);
+        assert_string_not_equal(h0, h1);
+        t->created_index -= 1000;
+        sw_state_touch_task(s, t);
+        sw_state_hash(s, h2);
+        assert_string_equal(h0, h2);
+    }
+    sw_state_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -660,6 +877,8 @@ int main(void)
         cmocka_unit_test(test_from_json_rejects),
         cmocka_unit_test(test_public_api),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_incremental_hash),
+        cmocka_unit_test(test_incremental_hash_sensitive),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
