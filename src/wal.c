@@ -78,11 +78,14 @@ typedef struct sqlite_wal {
     sqlite3 *db;
     sqlite3_stmt *wst[ST__WCOUNT];
 
-    /* Fingerprints (64-bit hashes) of every logged idem_key, so find_idem
-     * answers "not logged" — the common case — without touching SQLite.
-     * Guarded by wmu. Only writable logs keep one. */
-    uint64_t *fp;
-    size_t fp_cap, fp_n;
+    /* Fixed-size Bloom filter of every logged idem_key, so find_idem
+     * answers "not logged" — the common case — without touching SQLite,
+     * in memory that does not grow with the log (an exact set of every key
+     * did). A positive answer is confirmed on the UNIQUE idem_key index, so
+     * correctness never depends on the filter. Keys are added after their
+     * commit only; compacted keys stay (a harmless false positive). Guarded
+     * by wmu. Only writable logs keep one. */
+    sw_idem_filter_t *filter;
 
     /* Reader connection: read_from and meta_get from any thread. */
     pthread_mutex_t rmu;
@@ -224,66 +227,98 @@ static void row_to_record(sqlite3_stmt *st, sw_wal_record_t *r)
     }
 }
 
-/* A 64-bit fingerprint of a key (FNV-1a with a final avalanche); 0 is
- * reserved for empty slots. Collisions only cost a SQLite lookup. */
-static uint64_t fingerprint(const char *s)
+/* ------------------------------------------------------ idem key filter */
+
+struct sw_idem_filter {
+    uint64_t *bits;   /* nblocks * 8 words */
+    uint64_t nblocks; /* a power of two */
+    unsigned k;
+};
+
+enum { BLOCK_WORDS = 8, BLOCK_BITS = 512 };
+
+static uint64_t fmix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* FNV-1a over the key, then two independent finalisations: one picks the
+ * block, the other supplies k 9-bit positions inside it. */
+static void key_hash(const char *s, uint64_t *h1, uint64_t *h2)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ULL;
     }
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return h ? h : 1;
+    *h1 = fmix64(h);
+    *h2 = fmix64(h ^ 0x9e3779b97f4a7c15ULL);
 }
 
-static void fp_insert_raw(uint64_t *tab, size_t cap, uint64_t f)
+/* Sizes the filter once, so its memory never grows with the log (the
+ * calloc'd bits are zero pages until touched). */
+sw_idem_filter_t *sw_idem_filter_new(unsigned bits_log2, unsigned k)
 {
-    size_t mask = cap - 1;
-    for (size_t i = (size_t)f & mask;; i = (i + 1) & mask) {
-        if (tab[i] == f)
-            return;
-        if (tab[i] == 0) {
-            tab[i] = f;
-            return;
-        }
+    if (bits_log2 < 9)
+        bits_log2 = 9;
+    if (bits_log2 > 40)
+        bits_log2 = 40;
+    if (k < 1)
+        k = 1;
+    if (k > 7)
+        k = 7;
+    sw_idem_filter_t *f = sw_xcalloc(1, sizeof *f);
+    f->nblocks = (uint64_t)1 << (bits_log2 - 9);
+    f->k = k;
+    f->bits = sw_xcalloc((size_t)f->nblocks * BLOCK_WORDS, sizeof *f->bits);
+    return f;
+}
+
+/* Sets the key's k bits; called only for committed keys, so a failed batch
+ * never marks its keys. */
+void sw_idem_filter_add(sw_idem_filter_t *f, const char *key)
+{
+    uint64_t h1, h2;
+    key_hash(key, &h1, &h2);
+    uint64_t *blk = f->bits + (h1 & (f->nblocks - 1)) * BLOCK_WORDS;
+    for (unsigned i = 0; i < f->k; i++, h2 >>= 9) {
+        unsigned bit = (unsigned)(h2 & (BLOCK_BITS - 1));
+        blk[bit >> 6] |= (uint64_t)1 << (bit & 63);
     }
 }
 
-static void fp_add(sqlite_wal_t *w, uint64_t f)
+/* Answers "never added" exactly and "maybe added" otherwise, which the log
+ * confirms on the UNIQUE idem_key index (SPEC §2 idempotency). */
+bool sw_idem_filter_may_contain(const sw_idem_filter_t *f, const char *key)
 {
-    if ((w->fp_n + 1) * 2 > w->fp_cap) {
-        size_t ncap = w->fp_cap ? w->fp_cap * 2 : 1024;
-        uint64_t *nt = sw_xcalloc(ncap, sizeof *nt);
-        for (size_t i = 0; i < w->fp_cap; i++)
-            if (w->fp[i])
-                fp_insert_raw(nt, ncap, w->fp[i]);
-        free(w->fp);
-        w->fp = nt;
-        w->fp_cap = ncap;
-    }
-    fp_insert_raw(w->fp, w->fp_cap, f);
-    w->fp_n++;
-}
-
-static bool fp_has(const sqlite_wal_t *w, uint64_t f)
-{
-    if (!w->fp_cap)
-        return false;
-    size_t mask = w->fp_cap - 1;
-    for (size_t i = (size_t)f & mask;; i = (i + 1) & mask) {
-        if (w->fp[i] == f)
-            return true;
-        if (w->fp[i] == 0)
+    uint64_t h1, h2;
+    key_hash(key, &h1, &h2);
+    const uint64_t *blk = f->bits + (h1 & (f->nblocks - 1)) * BLOCK_WORDS;
+    for (unsigned i = 0; i < f->k; i++, h2 >>= 9) {
+        unsigned bit = (unsigned)(h2 & (BLOCK_BITS - 1));
+        if (!(blk[bit >> 6] & ((uint64_t)1 << (bit & 63))))
             return false;
     }
+    return true;
 }
 
-/* Loads the fingerprints of every logged key (one scan of the idem_key
- * index). */
-static int fp_load(sqlite_wal_t *w, swoosh_error *err)
+/* Releases the filter's bits. */
+void sw_idem_filter_free(sw_idem_filter_t *f)
+{
+    if (!f)
+        return;
+    free(f->bits);
+    free(f);
+}
+
+/* Builds the idem key filter from every logged key (one scan of the
+ * log at open). */
+static int filter_load(sqlite_wal_t *w, swoosh_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc =
@@ -294,7 +329,7 @@ static int fp_load(sqlite_wal_t *w, swoosh_error *err)
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(st, 0);
-        fp_add(w, fingerprint(k ? k : ""));
+        sw_idem_filter_add(w->filter, k ? k : "");
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -372,7 +407,7 @@ static swoosh_err_t sq_append_batch(sw_wal_t *base, const sw_wal_record_t *recs,
     if (atomic_load(&w->first) > recs[0].index)
         atomic_store(&w->first, recs[0].index);
     for (size_t i = 0; i < n; i++)
-        fp_add(w, fingerprint(recs[i].idem_key ? recs[i].idem_key : ""));
+        sw_idem_filter_add(w->filter, recs[i].idem_key ? recs[i].idem_key : "");
     pthread_mutex_unlock(&w->wmu);
     return SWOOSH_OK;
 
@@ -444,7 +479,7 @@ static swoosh_err_t sq_find_idem(sw_wal_t *base, const char *key,
         return sw_error_set(err, SWOOSH_EINVAL, 0,
                             "wal: find_idem needs a writable log");
     pthread_mutex_lock(&w->wmu);
-    if (!fp_has(w, fingerprint(key))) {
+    if (!sw_idem_filter_may_contain(w->filter, key)) {
         pthread_mutex_unlock(&w->wmu);
         return SWOOSH_OK;
     }
@@ -604,7 +639,7 @@ static void sq_close(sw_wal_t *base)
     pthread_mutex_destroy(&w->rmu);
     pthread_mutex_destroy(&w->cmu);
     pthread_cond_destroy(&w->ccv);
-    free(w->fp);
+    sw_idem_filter_free(w->filter);
     free(w->path);
     free(w);
 }
@@ -709,7 +744,7 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     if (o.checkpoint_pages == 0)
         o.checkpoint_pages = SW_WAL_CHECKPOINT_PAGES;
     if (o.cache_kib == 0)
-        o.cache_kib = 65536;
+        o.cache_kib = SW_WAL_CACHE_KIB;
 
     if (!o.read_only && sw_fsio_mkdirs(dir, err) != SWOOSH_OK)
         return NULL;
@@ -780,7 +815,9 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     atomic_store(&w->first, null ? atomic_load(&w->last) + 1 : v);
 
     if (!o.read_only) {
-        if (fp_load(w, err))
+        w->filter =
+            sw_idem_filter_new(SW_IDEM_FILTER_BITS_LOG2, SW_IDEM_FILTER_K);
+        if (filter_load(w, err))
             goto fail;
         for (int i = 0; i < ST__WCOUNT; i++) {
             int src =
