@@ -14,11 +14,14 @@
 #include "log.h"
 #include "proposal.h"
 #include "wal.h"
+#include "jsonq.h"
+#include "server.h"
 #include "tmpdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,10 +193,102 @@ static void test_disk_full(void **state)
     sw_executor_close(ex, &err);
 }
 
+/* The same over HTTP with the real binary (SPEC §4, §6): a commit that
+ * fails answers 503 STORAGE_UNAVAILABLE with the error body, GET /health
+ * turns 503 with storage "failed", later POSTs are refused, reads keep
+ * serving the last committed state, and a restart after freeing space
+ * serves it too. */
+static void test_disk_full_http(void **state)
+{
+    (void)state;
+    if (!mounted) {
+        skip();
+        return;
+    }
+    char wal[256], snap[256], ballast[256];
+    snprintf(wal, sizeof wal, "%s/hwal", mnt);
+    snprintf(snap, sizeof snap, "%s/hsnap", mnt);
+    snprintf(ballast, sizeof ballast, "%s/hballast", mnt);
+    FILE *f = fopen(ballast, "wb");
+    assert_non_null(f);
+    static char zeros[65536];
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
+    assert_int_equal(fclose(f), 0);
+
+    const char *extra[] = {
+        "--wal-dir", wal, "--snapshot-dir", snap, "--snapshot-every",
+        "0",         NULL};
+    th_server_t *srv = th_server_new(extra);
+    assert_non_null(srv);
+    char chunk[1001];
+    memset(chunk, 'x', 1000);
+    chunk[1000] = '\0';
+    uint64_t last_acked = 0;
+    char last_hash[65] = "";
+    int status = 0, failed_at = -1;
+    for (int i = 0; i < 2000 && failed_at < 0; i++) {
+        sw_buf_t b = SW_BUF_INIT;
+        sw_buf_printf(&b,
+                      "{\"transition\":\"LICENSE_GRANTED\",\"signer\":\"op\","
+                      "\"idem_key\":\"http-full-%d\",\"evidence\":[",
+                      i);
+        for (int e = 0; e < 60; e++)
+            sw_buf_printf(&b, "%s\"%s\"", e ? "," : "", chunk);
+        sw_buf_puts(&b, "]}");
+        json_t *j = th_post_json(srv->port, "/transition", b.data, &status);
+        sw_buf_free(&b);
+        assert_non_null(j);
+        if (status == 200) {
+            last_acked = th_jint(j, "index");
+            snprintf(last_hash, sizeof last_hash, "%s",
+                     th_jstr(j, "state_hash"));
+        } else {
+            assert_int_equal(status, 503);
+            assert_string_equal(th_jstr(j, "code"), "STORAGE_UNAVAILABLE");
+            assert_false(json_is_true(json_object_get(j, "success")));
+            assert_string_equal(th_jstr(j, "state_hash"), last_hash);
+            failed_at = i;
+        }
+        json_decref(j);
+    }
+    assert_true(failed_at > 0);
+    json_t *h = th_get_json(srv->port, "/health", &status);
+    assert_int_equal(status, 503);
+    assert_string_equal(th_jstr(h, "storage"), "failed");
+    assert_int_equal(th_jint(h, "index"), last_acked);
+    json_decref(h);
+    /* Refused up front now, and reads still serve the committed state. */
+    json_t *j = th_post_json(srv->port, "/transition",
+                             "{\"transition\":\"LICENSE_REVOKED\","
+                             "\"signer\":\"op\",\"idem_key\":\"late\"}",
+                             &status);
+    assert_int_equal(status, 503);
+    assert_string_equal(th_jstr(j, "code"), "STORAGE_UNAVAILABLE");
+    json_decref(j);
+    j = th_get_json(srv->port, "/state", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(th_jstr(j, "state_hash"), last_hash);
+    json_decref(j);
+
+    /* Free space, restart: the last acknowledged state is served. */
+    assert_int_equal(unlink(ballast), 0);
+    assert_int_equal(th_server_stop(srv, SIGKILL, 5000), 0);
+    assert_int_equal(th_server_restart(srv, extra), 0);
+    h = th_get_json(srv->port, "/health", &status);
+    assert_int_equal(status, 200);
+    assert_string_equal(th_jstr(h, "storage"), "ok");
+    assert_int_equal(th_jint(h, "index"), last_acked);
+    assert_string_equal(th_jstr(h, "state_hash"), last_hash);
+    json_decref(h);
+    th_server_free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full_http, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
