@@ -24,6 +24,8 @@
  *   --max-tasks  the server's Policy.MaxTasks (default 4096)
  *   --tasks      tasks already in the state (default 0)
  */
+#include "netc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -81,36 +83,10 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int connect_to(const load_t *L)
-{
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(L->host, L->port, &hints, &res) != 0 || !res)
-        return -1;
-    int fd = -1;
-    for (struct addrinfo *a = res; a; a = a->ai_next) {
-        fd = socket(a->ai_family, SOCK_STREAM, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
-}
-
 static bool open_conn(load_t *L, unsigned i)
 {
     conn_t *c = &L->c[i];
-    c->fd = connect_to(L);
+    c->fd = sw_netc_connect(L->host, L->port);
     if (c->fd < 0)
         return false;
     struct epoll_event ev = {0};
@@ -409,22 +385,6 @@ static double pct(const load_t *L, double p)
     return (double)L->lat[(size_t)(p * (double)(L->nlat - 1) + 0.5)] / 1e6;
 }
 
-static bool parse_url(const char *url, load_t *L)
-{
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
-    const char *colon = strchr(p, ':');
-    if (!colon || colon == p || (size_t)(colon - p) >= sizeof(L->host))
-        return false;
-    memcpy(L->host, p, (size_t)(colon - p));
-    L->host[colon - p] = '\0';
-    size_t pl = strcspn(colon + 1, "/");
-    if (pl == 0 || pl >= sizeof(L->port))
-        return false;
-    memcpy(L->port, colon + 1, pl);
-    L->port[pl] = '\0';
-    return true;
-}
-
 static int usage(void)
 {
     fprintf(stderr,
@@ -454,7 +414,8 @@ int main(int argc, char **argv)
             return usage();
         const char *v = argv[++i];
         if (!strcmp(a, "--url"))
-            have_url = parse_url(v, &L);
+            have_url = sw_netc_split_url(v, L.host, sizeof L.host, L.port,
+                                         sizeof L.port);
         else if (!strcmp(a, "--connections"))
             L.nconn = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--duration"))

@@ -76,30 +76,26 @@ bool sw_hlc_parse(const char *s, size_t n, sw_hlc_t *out)
     return true;
 }
 
+/* Writes the decimal digits of v at out; returns how many. */
+static size_t put_dec(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(out, tmp + i, sizeof(tmp) - i);
+    return sizeof(tmp) - i;
+}
+
 /* Writes the one canonical form the parser accepts (SPEC §2). */
 size_t sw_hlc_format(const sw_hlc_t *h, char out[SW_HLC_STRLEN])
 {
     static const char hexd[] = "0123456789abcdef";
-    char tmp[24];
-    size_t n = 0;
-    int i;
-    uint64_t v = h->p;
-    i = (int)sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(out + n, tmp + i, sizeof(tmp) - (size_t)i);
-    n += sizeof(tmp) - (size_t)i;
+    size_t n = put_dec(out, h->p);
     out[n++] = '-';
-    v = h->l;
-    i = (int)sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(out + n, tmp + i, sizeof(tmp) - (size_t)i);
-    n += sizeof(tmp) - (size_t)i;
+    n += put_dec(out + n, h->l);
     out[n++] = '-';
     for (int k = 15; k >= 0; k--)
         out[n++] = hexd[(h->node >> (4 * k)) & 0xf];

@@ -12,6 +12,7 @@
 #include "cli.h"
 
 #include "buf.h"
+#include "netc.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,57 +81,6 @@ static void usage(FILE *out)
             "  --token TOKEN          bearer token (default "
             "$SWOOSH_API_TOKEN)\n"
             "  --json                 machine-readable result\n");
-}
-
-static bool parse_url(const char *url, opts_t *o)
-{
-    const char *p = url;
-    if (strncmp(p, "http://", 7) == 0)
-        p += 7;
-    const char *slash = strchr(p, '/');
-    size_t hp = slash ? (size_t)(slash - p) : strlen(p);
-    const char *colon = memchr(p, ':', hp);
-    size_t hn = colon ? (size_t)(colon - p) : hp;
-    if (hn == 0 || hn >= sizeof(o->host))
-        return false;
-    memcpy(o->host, p, hn);
-    o->host[hn] = '\0';
-    if (colon) {
-        size_t pn = hp - hn - 1;
-        if (pn == 0 || pn >= sizeof(o->port))
-            return false;
-        memcpy(o->port, colon + 1, pn);
-        o->port[pn] = '\0';
-    } else {
-        strcpy(o->port, "80");
-    }
-    return true;
-}
-
-static int connect_to(const opts_t *o)
-{
-    struct addrinfo hints = {0}, *res = NULL;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(o->host, o->port, &hints, &res) != 0 || !res)
-        return -1;
-    int fd = -1;
-    for (struct addrinfo *a = res; a; a = a->ai_next) {
-        fd = socket(a->ai_family, SOCK_STREAM, 0);
-        if (fd < 0)
-            continue;
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        return -1;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
 }
 
 static void build_request(const opts_t *o, uint64_t n, sw_buf_t *out)
@@ -247,7 +197,7 @@ static int arm(run_t *r, conn_t *c, unsigned idx, bool want_write)
 static bool open_conn(run_t *r, unsigned idx)
 {
     conn_t *c = &r->conns[idx];
-    c->fd = connect_to(r->o);
+    c->fd = sw_netc_connect(r->o->host, r->o->port);
     if (c->fd < 0)
         return false;
     struct epoll_event ev = {0};
@@ -362,7 +312,8 @@ static void on_event(run_t *r, unsigned idx, uint32_t events)
 static int parse_args(int argc, char **argv, opts_t *o)
 {
     memset(o, 0, sizeof(*o));
-    parse_url("http://127.0.0.1:8080", o);
+    sw_netc_split_url("http://127.0.0.1:8080", o->host, sizeof o->host, o->port,
+                      sizeof o->port);
     o->connections = 1;
     o->duration_s = 5;
     o->warmup_s = 1;
@@ -381,7 +332,8 @@ static int parse_args(int argc, char **argv, opts_t *o)
         }
         const char *v = argv[++i];
         if (!strcmp(a, "--url")) {
-            if (!parse_url(v, o)) {
+            if (!sw_netc_split_url(v, o->host, sizeof o->host, o->port,
+                                   sizeof o->port)) {
                 fprintf(stderr, "swoosh bench: bad --url '%s'\n", v);
                 return -1;
             }
