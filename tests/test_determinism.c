@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "statecheck.h"
 #include "catalog.h"
 #include "proposal.h"
 #include "reducer.h"
@@ -328,17 +329,6 @@ static int apply(sw_state_t *s, const gen_t *gn, unsigned i, sw_result_t *res)
     return (int)res->outcome;
 }
 
-static void fresh_hash(const sw_state_t *s, char hex[65])
-{
-    sw_state_t *c = sw_state_clone(s);
-    for (int i = 0; i < SW_SEC__COUNT; i++)
-        sw_state_touch(c, (sw_section_t)i);
-    for (size_t i = 0; i < c->execution.tasks.n; i++)
-        sw_state_touch_task(c, c->execution.tasks.items[i]);
-    sw_state_hash(c, hex);
-    sw_state_free(c);
-}
-
 /* Serialises and re-parses s; the copy must have the same canonical bytes
  * and hash. Returns the copy (caller owns). */
 static sw_state_t *round_trip(sw_state_t *s)
@@ -416,7 +406,7 @@ static void test_replay_twice(void **unused)
                 seen[sec][sw_state_phase(s, (sw_section_t)sec)] = true;
         if (below(&pick, 40) == 0) {
             char fresh[65];
-            fresh_hash(s, fresh);
+            th_scratch_hash(s, fresh);
             assert_string_equal(hashes[i], fresh);
         }
         if (below(&pick, 150) == 0)

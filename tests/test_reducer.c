@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "statecheck.h"
 #include "catalog.h"
 #include "proposal.h"
 #include "reducer.h"
@@ -78,18 +79,6 @@ static void mkprop(const step_t *st, uint64_t hlc_p, sw_proposal_t *p)
         fail_msg("parse of %s failed: %s %s", body, sw_code_name(c), msg);
     sw_hlc_t h = {hlc_p ? hlc_p : RECV - 1000000 + (++hlc_counter), 0, 1};
     sw_proposal_set_hlc(p, &h);
-}
-
-/* Hash recomputed with every cache marked stale, on a clone. */
-static void fresh_hash(const sw_state_t *s, char hex[65])
-{
-    sw_state_t *c = sw_state_clone(s);
-    for (int i = 0; i < SW_SEC__COUNT; i++)
-        sw_state_touch(c, (sw_section_t)i);
-    for (size_t i = 0; i < c->execution.tasks.n; i++)
-        sw_state_touch_task(c, c->execution.tasks.items[i]);
-    sw_state_hash(c, hex);
-    sw_state_free(c);
 }
 
 static sw_code_t run(sw_state_t *s, const step_t *st, unsigned off,
@@ -975,7 +964,7 @@ static void test_rows(void **unused)
                      sw_code_name(r.code), r.msg, sw_code_name(w->code));
         assert_true(r.msg[0] != '\0');
         sw_state_hash(s, after);
-        fresh_hash(s, fresh);
+        th_scratch_hash(s, fresh);
         assert_string_equal(after, fresh);
         if (w->code == SW_C_OK) {
             assert_int_equal(r.outcome, SW_OUT_APPLIED);
@@ -1291,7 +1280,7 @@ static void test_window_open_evicts_finished(void **unused)
     assert_int_equal(s->execution.epoch, 2);
     char a[65], b[65];
     sw_state_hash(s, a);
-    fresh_hash(s, b);
+    th_scratch_hash(s, b);
     assert_string_equal(a, b);
     sw_state_free(s);
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "statecheck.h"
 #include "buf.h"
 #include "canon.h"
 #include "hash.h"
@@ -115,18 +116,6 @@ static sw_state_t *typical(size_t members, size_t tasks)
     for (int i = 0; i < SW_SEC__COUNT; i++)
         sw_state_touch(s, (sw_section_t)i);
     return s;
-}
-
-/* The hash of a state with every cache rebuilt from nothing. */
-static void scratch_hash(const sw_state_t *s, char hex[65])
-{
-    sw_state_t *c = sw_state_clone(s);
-    for (int i = 0; i < SW_SEC__COUNT; i++)
-        sw_state_touch(c, (sw_section_t)i);
-    for (size_t i = 0; i < c->execution.tasks.n; i++)
-        sw_state_touch_task(c, c->execution.tasks.items[i]);
-    sw_state_hash(c, hex);
-    sw_state_free(c);
 }
 
 /* Parses the state's canonical text back with jansson. New reference. */
@@ -265,7 +254,7 @@ static void test_cache_invalidation(void **state)
     assert_string_not_equal(h_meta, hex);
     assert_non_null(strstr(s->sec_jcs[SW_SEC_META].data, "\"Index\":4243"));
     assert_non_null(strstr(s->sec_jcs[SW_SEC_BOOT].data, "\"Licensed\":true"));
-    scratch_hash(s, want);
+    th_scratch_hash(s, want);
     assert_string_not_equal(h_meta, want);
     sw_state_touch(s, SW_SEC_BOOT);
     sw_state_hash(s, hex);
@@ -278,7 +267,7 @@ static void test_cache_invalidation(void **state)
     const char *tasks_before = s->tasks_jcs.data;
     sw_state_hash(s, hex);
     assert_ptr_equal(s->tasks_jcs.data, tasks_before);
-    scratch_hash(s, want);
+    th_scratch_hash(s, want);
     assert_string_equal(hex, want);
 
     /* Tasks: t5 changes silently, t7 is touched. */
@@ -295,7 +284,7 @@ static void test_cache_invalidation(void **state)
     sw_state_hash(s, hex);
     assert_non_null(strstr(s->tasks_jcs.data, "\"Title\":\"loud\""));
     assert_null(strstr(s->tasks_jcs.data, "\"Title\":\"silent\""));
-    scratch_hash(s, want);
+    th_scratch_hash(s, want);
     assert_string_not_equal(hex, want);
     sw_state_touch_task(s, t5);
     sw_state_hash(s, hex);
@@ -327,7 +316,7 @@ static void test_collections(void **state)
                                     s->execution.tasks.items[i]->id) < 0);
     sw_state_hash(s, after);
     assert_string_not_equal(before, after);
-    scratch_hash(s, want);
+    th_scratch_hash(s, want);
     assert_string_equal(after, want);
 
     size_t finished = 0;
@@ -340,7 +329,7 @@ static void test_collections(void **state)
     for (size_t i = 0; i < s->execution.tasks.n; i++)
         assert_true(s->execution.tasks.items[i]->status < SW_TASK_COMPLETED);
     sw_state_hash(s, after);
-    scratch_hash(s, want);
+    th_scratch_hash(s, want);
     assert_string_equal(after, want);
 
     sw_strset_t ss = {0};
@@ -399,7 +388,7 @@ static void test_clone_is_deep(void **state)
     sw_state_hash(c, h2);
     assert_string_not_equal(h1, h2);
     char h3[65];
-    scratch_hash(s, h3);
+    th_scratch_hash(s, h3);
     assert_string_equal(h1, h3);
     assert_string_equal(s->council.members[0].agent_id, "agent-0");
     assert_string_equal(sw_map_get(&s->policy.params, "a"), "1");
@@ -790,7 +779,7 @@ static void check_incremental(size_t n, bool pad, unsigned rounds,
             sw_state_canonical(s, &len);
         }
         sw_state_hash(s, inc);
-        scratch_hash(s, ref);
+        th_scratch_hash(s, ref);
         openssl_hash(s, ossl);
         if (strcmp(inc, ref) != 0 || strcmp(inc, ossl) != 0)
             fail_msg("n=%zu pad=%d round %u: incremental %s, scratch %s, "
