@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------ SQLite log */
 
@@ -101,6 +103,8 @@ typedef struct sqlite_wal {
     pthread_cond_t ccv;
     bool ckpt_req, ckpt_stop;
     sqlite3 *cdb;
+    int ckpt_fd; /* the database file, for the flush before a tail pass */
+    _Atomic unsigned frames; /* WAL frames after the last commit */
 } sqlite_wal_t;
 
 static swoosh_err_t sql_error(swoosh_error *err, sqlite3 *db, int rc,
@@ -573,12 +577,13 @@ static bool sq_healthy(sw_wal_t *base)
 }
 
 /* The writer's WAL hook runs after every commit with the WAL's page count; it
- * only wakes the checkpointer, so the commit path never checkpoints. */
+ * only wakes the checkpointer, so the commit path never copies pages. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
     (void)db;
     (void)name;
     sqlite_wal_t *w = arg;
+    atomic_store(&w->frames, pages >= 0 ? (unsigned)pages : 0u);
     if (pages >= 0 && (unsigned)pages >= w->ckpt_pages) {
         pthread_mutex_lock(&w->cmu);
         w->ckpt_req = true;
@@ -586,6 +591,71 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
         pthread_mutex_unlock(&w->cmu);
     }
     return SQLITE_OK;
+}
+
+/* One PASSIVE checkpoint pass on the checkpointer's connection; returns the
+ * frames in the WAL and how many of them are now in the database file. */
+static bool ckpt_pass(sqlite_wal_t *w, int *nlog, int *nckpt)
+{
+    *nlog = *nckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(w->cdb, "main",
+                                       SQLITE_CHECKPOINT_PASSIVE, nlog, nckpt);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+        return *nlog >= 0;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", rc);
+    sw_log(SW_LOG_WARN, "wal_checkpoint_failed", "rc", buf, "error",
+           sqlite3_errmsg(w->cdb), NULL);
+    return false;
+}
+
+/* One checkpoint cycle. SQLite restarts the WAL from its first frame only
+ * when a commit begins on a fully checkpointed WAL, which a checkpointer
+ * racing a busy writer never produces: the WAL would grow without bound and
+ * every commit would extend the file, which costs the filesystem a journal
+ * commit on each sync (about twice the time of overwriting blocks already
+ * written). So: PASSIVE passes alongside the writer until the frames left
+ * are at most SW_WAL_CHECKPOINT_TAIL, then one last pass with the writer held
+ * off (wmu), which copies just that tail. The next commit then finds the WAL
+ * fully checkpointed and rewrites it from the start; the WAL file stays at
+ * about ckpt_pages pages and commits overwrite. */
+static void ckpt_cycle(sqlite_wal_t *w, int min_frames)
+{
+    int nlog, nckpt;
+    for (int i = 0; i < SW_WAL_CHECKPOINT_PASSES; i++) {
+        if (!ckpt_pass(w, &nlog, &nckpt))
+            return;
+        if (nlog - nckpt <= (int)SW_WAL_CHECKPOINT_TAIL)
+            break;
+    }
+    if (nlog < min_frames)
+        return; /* the WAL restarted meanwhile: nothing left to do */
+    if (nlog - nckpt > (int)SW_WAL_CHECKPOINT_TAIL)
+        return; /* a reader holds frames back; the next commit asks again */
+    /* A pass that did not reach the WAL's end leaves the database file
+     * unsynced; flush those pages now, so the pass under wmu syncs only
+     * the tail. */
+    if (w->ckpt_fd >= 0 && fdatasync(w->ckpt_fd) != 0) {
+        sw_log(SW_LOG_WARN, "wal_checkpoint_failed", "error", strerror(errno),
+               NULL);
+        return;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_mutex_lock(&w->wmu);
+    int before = nlog - nckpt;
+    ckpt_pass(w, &nlog, &nckpt);
+    pthread_mutex_unlock(&w->wmu);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (sw_log_enabled(SW_LOG_DEBUG)) {
+        char frames[24], pause[32];
+        snprintf(frames, sizeof frames, "%d", before);
+        snprintf(pause, sizeof pause, "%.3f",
+                 (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+        sw_log(SW_LOG_DEBUG, "wal_checkpoint", "tail_frames", frames,
+               "writer_pause_ms", pause, NULL);
+    }
 }
 
 static void *ckpt_main(void *arg)
@@ -600,16 +670,10 @@ static void *ckpt_main(void *arg)
             break;
         w->ckpt_req = false;
         pthread_mutex_unlock(&w->cmu);
-        int nlog = 0, nckpt = 0;
-        int rc = sqlite3_wal_checkpoint_v2(
-            w->cdb, "main", SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-            char buf[160];
-            snprintf(buf, sizeof buf, "%d", rc);
-            sw_log(SW_LOG_WARN, "wal_checkpoint_failed", "rc", buf, "error",
-                   sqlite3_errmsg(w->cdb), NULL);
-        }
+        ckpt_cycle(w, (int)w->ckpt_pages);
         pthread_mutex_lock(&w->cmu);
+        /* Requests made during the cycle counted frames it checkpointed. */
+        w->ckpt_req = false;
     }
     pthread_mutex_unlock(&w->cmu);
     return NULL;
@@ -630,6 +694,8 @@ static void sq_close(sw_wal_t *base)
     for (int i = 0; i < ST__RCOUNT; i++)
         sqlite3_finalize(w->rst[i]);
     sqlite3_close(w->cdb);
+    if (w->ckpt_fd >= 0)
+        close(w->ckpt_fd);
     sqlite3_close(w->rdb);
     /* Closing the last connection checkpoints and removes the -wal file
      * (on a healthy log; after a failure SQLite's own recovery applies on
@@ -656,6 +722,22 @@ static const sw_wal_ops_t sqlite_ops = {
     .healthy = sq_healthy,
     .close = sq_close,
 };
+
+/* Runs a checkpoint cycle on the caller's thread (see wal.h). */
+void sw_wal_sqlite_checkpoint(sw_wal_t *base)
+{
+    SW_ASSERT(base->ops == &sqlite_ops);
+    sqlite_wal_t *w = (sqlite_wal_t *)base;
+    if (!w->read_only)
+        ckpt_cycle(w, 1);
+}
+
+/* The WAL's frame count as the writer's hook last saw it (see wal.h). */
+unsigned sw_wal_sqlite_frames(sw_wal_t *base)
+{
+    SW_ASSERT(base->ops == &sqlite_ops);
+    return atomic_load(&((sqlite_wal_t *)base)->frames);
+}
 
 /* Checks (or, for a new log, records) the format version and genesis hash,
  * so a log is never replayed against another genesis (SPEC §3). */
@@ -752,6 +834,7 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     w->base.ops = &sqlite_ops;
     w->read_only = o.read_only;
     w->ckpt_pages = o.checkpoint_pages;
+    w->ckpt_fd = -1;
     pthread_mutex_init(&w->wmu, NULL);
     pthread_mutex_init(&w->rmu, NULL);
     pthread_mutex_init(&w->cmu, NULL);
@@ -843,6 +926,13 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
         if (open_conn(w->path, false, 2048, &w->cdb, err))
             goto fail;
         sqlite3_wal_autocheckpoint(w->cdb, 0);
+        /* A connection opens the WAL on its first read; until then its
+         * checkpoints do nothing (SQLite 3.40). */
+        uint64_t nt = 0;
+        if (query_u64(w->cdb, "SELECT count(*) FROM sqlite_master", &nt, &null,
+                      err))
+            goto fail;
+        w->ckpt_fd = open(w->path, O_RDONLY | O_CLOEXEC);
         sqlite3_wal_hook(w->db, wal_hook, w);
         if (pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
             sw_error_set(err, SWOOSH_EIO, errno,

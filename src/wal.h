@@ -27,19 +27,25 @@
 #include "swoosh.h"
 
 #include <stdatomic.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The SQLite database file inside the WAL directory. */
 #define SW_WAL_FILE "swoosh-log.db"
-/* Default checkpoint threshold in pages (256 MiB of 4 KiB pages). A
- * checkpoint copies each distinct page once however often the WAL holds it,
- * so a larger WAL copies far less per transition: with idempotency keys
- * spread over the idem_key index a commit of ~40 records carries ~47 page
- * frames, and at 4096 pages the checkpointer ran every ~100 commits,
- * competing with commits for the disk. */
-#define SW_WAL_CHECKPOINT_PAGES 65536u
+/* Default checkpoint threshold in pages (16 MiB of 4 KiB pages): the WAL
+ * file's working size. A checkpoint cycle then lets the next commit rewrite
+ * the WAL from its start (see ckpt_cycle in wal.c). */
+#define SW_WAL_CHECKPOINT_PAGES 4096u
+/* Frames a checkpoint cycle copies with the writer held off, at most: the
+ * bound of that pause (one short PASSIVE pass and its syncs). */
+#define SW_WAL_CHECKPOINT_TAIL 256u
+/* PASSIVE passes alongside the writer per cycle before giving up until the
+ * next commit asks again. */
+#define SW_WAL_CHECKPOINT_PASSES 8
+/* checkpoint_pages value: the checkpoint thread never starts a cycle. */
+#define SW_WAL_CHECKPOINT_MANUAL UINT_MAX
 /* Default SQLite page cache per connection in KiB. Bounded so the server's
  * memory does not grow with the log: pages beyond it are re-read from the OS
  * page cache. */
@@ -168,9 +174,10 @@ typedef struct sw_wal_options {
     /* Open without creating or writing (verify, log). The genesis check
      * still applies when genesis_hash is given. */
     bool read_only;
-    /* Ask the checkpoint thread for a PASSIVE checkpoint once the SQLite
+    /* Ask the checkpoint thread for a checkpoint cycle once the SQLite
      * WAL file holds this many pages (default SW_WAL_CHECKPOINT_PAGES;
-     * 0 = default). */
+     * 0 = default; SW_WAL_CHECKPOINT_MANUAL = only sw_wal_sqlite_checkpoint
+     * checkpoints). */
     unsigned checkpoint_pages;
     /* SQLite page cache per connection in KiB (default
      * SW_WAL_CACHE_KIB; 0 = default). */
@@ -199,6 +206,17 @@ typedef struct sw_wal_fault {
  * `inner`, which then marks the wrapper failed (sticky), like a real failed
  * commit. Caller owns the result (sw_wal_close closes inner too). */
 sw_wal_t *sw_wal_fault_new(sw_wal_t *inner, sw_wal_fault_t *fault);
+
+/* SQLite log only (a log from sw_wal_open): runs one checkpoint cycle now,
+ * on the caller's thread, as the checkpoint thread does once the WAL holds
+ * checkpoint_pages pages: PASSIVE passes, then the tail with the writer held
+ * off, after which the next commit rewrites the WAL from its start. For
+ * tests and tools; the server leaves it to the checkpoint thread. */
+void sw_wal_sqlite_checkpoint(sw_wal_t *w);
+
+/* SQLite log only: frames in its WAL file after the last commit (0 before the
+ * first). */
+unsigned sw_wal_sqlite_frames(sw_wal_t *w);
 
 /* ------------------------------------------------------ idem key filter */
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define GEN_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -424,6 +425,75 @@ static void test_record_decode_rejects(void **state)
     }
 }
 
+static int count_fn(void *arg, const sw_wal_record_t *r)
+{
+    uint64_t *n = arg;
+    (*n)++;
+    return r->index == *n ? 0 : 1; /* stops early on a gap */
+}
+
+static long file_size(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* A checkpoint cycle lets the next commit rewrite SQLite's WAL from its
+ * start: under a steady stream of commits the WAL file stops growing after
+ * the first cycle, and every record stays readable, also after a reopen. */
+static void test_checkpoint_restarts_wal(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_options_t o = {.checkpoint_pages = SW_WAL_CHECKPOINT_MANUAL};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(sw_wal_sqlite_frames(w), 0);
+    uint64_t next = 1;
+    unsigned max_frames = 0;
+    const long page = 4096; /* SQLite's default page size, which we keep */
+    for (int cycle = 0; cycle < 12; cycle++) {
+        for (int b = 0; b < 30; b++) {
+            assert_int_equal(append_keys(w, next, 8, "ck-", &err), SWOOSH_OK);
+            next += 8;
+        }
+        unsigned grown = sw_wal_sqlite_frames(w);
+        assert_true(grown >= 30); /* each commit added frames */
+        sw_wal_sqlite_checkpoint(w);
+        assert_int_equal(append_keys(w, next, 8, "ck-", &err), SWOOSH_OK);
+        next += 8;
+        /* The commit after the cycle started a new WAL. */
+        assert_true(sw_wal_sqlite_frames(w) < grown / 10);
+        /* The file holds at most the largest cycle's frames (SQLite's WAL
+         * format: a 32-byte header, then 24 bytes + a page per frame);
+         * without restarts it would hold every cycle's. */
+        if (grown > max_frames)
+            max_frames = grown;
+        long size = file_size(*state, SW_WAL_FILE "-wal");
+        assert_true(size > 0);
+        assert_true(size <= 32 + (long)max_frames * (24 + page));
+    }
+    uint64_t last = next - 1;
+    assert_int_equal(sw_wal_last_index(w), last);
+    bool found = false;
+    found_t f = {0};
+    assert_int_equal(sw_wal_find_idem(w, "ck-5", found_fn, &f, &found, &err),
+                     SWOOSH_OK);
+    assert_true(found);
+    assert_int_equal(f.index, 5);
+    sw_wal_close(w);
+
+    w = sw_wal_open(*state, GEN_A, &o, &err);
+    assert_non_null(w);
+    assert_int_equal(sw_wal_last_index(w), last);
+    uint64_t count = 0;
+    assert_int_equal(sw_wal_read_from(w, 1, 0, count_fn, &count, &err),
+                     SWOOSH_OK);
+    assert_int_equal(count, last);
+    sw_wal_close(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -441,6 +511,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_wrapper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
+                                        teardown),
         cmocka_unit_test(test_record_roundtrip),
         cmocka_unit_test(test_record_decode_rejects),
     };
