@@ -1,19 +1,21 @@
 /* bench_http_ceiling: the fastest a libmicrohttpd server can answer on this
  * machine, as the reference for `swoosh serve`'s HTTP numbers.
  *
- * It uses the same daemon flags as src/http.c (internal epoll thread(s),
- * suspend/resume allowed, turbo), reads the request body like a POST
- * handler must, and answers a fixed small JSON body. No executor, no
- * parsing, no storage: whatever swoosh reaches relative to this is the cost
- * of the real work. Prints "port=N" on stdout once listening; stops on
+ * It uses the same daemon flags as src/http.c (internal poll thread(s),
+ * suspend/resume allowed, turbo; --epoll uses libmicrohttpd's epoll loop
+ * instead, which src/http.c avoids for its 128-event stall), reads the request
+ * body like a POST handler must, and answers a fixed small JSON body. No
+ * executor, no parsing, no storage: whatever swoosh reaches relative to this is
+ * the cost of the real work. Prints "port=N" on stdout once listening; stops on
  * SIGTERM/SIGINT.
  *
- * usage: bench_http_ceiling [--port N] [--threads N]
+ * usage: bench_http_ceiling [--port N] [--threads N] [--epoll]
  */
 #include <microhttpd.h>
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,19 +57,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 int main(int argc, char **argv)
 {
     unsigned port = 0, threads = 2;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--port"))
-            port = (unsigned)atoi(argv[i + 1]);
-        else if (!strcmp(argv[i], "--threads"))
-            threads = (unsigned)atoi(argv[i + 1]);
+    bool epoll = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--epoll"))
+            epoll = true;
+        else if (!strcmp(argv[i], "--port") && i + 1 < argc)
+            port = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+            threads = (unsigned)atoi(argv[++i]);
     }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_TURBO;
+    unsigned flags =
+        (epoll ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_POLL_INTERNAL_THREAD) |
+        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     struct MHD_Daemon *d =
         MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, NULL,
                          MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,

@@ -99,7 +99,7 @@ static const opt_t opts[] = {
     {"queue-max", "SWOOSH_QUEUE_MAX", U64(queue_max), "65536", 1, 16777216,
      "executor queue bound (503 OVERLOADED above it)"},
     {"http-threads", "SWOOSH_HTTP_THREADS", U64(http_threads), "2", 1, 64,
-     "HTTP worker threads (1 = one internal epoll thread)"},
+     "HTTP worker threads (1 = one internal poll thread)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

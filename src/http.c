@@ -630,7 +630,7 @@ static bool resolve(const char *host, uint16_t port, bool ipv6,
     return true;
 }
 
-/* Starts libmicrohttpd with its own epoll thread(s) and suspend/resume, the
+/* Starts libmicrohttpd with its own poll thread(s) and suspend/resume, the
  * limits of SPEC §6, and the reaper thread. */
 swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
                            bool ipv6, swoosh_error *err)
@@ -638,7 +638,14 @@ swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
     struct sockaddr_storage ss;
     if (!resolve(host ? host : "", port, ipv6, &ss, err))
         return SWOOSH_EINVAL;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop fetches at most
+     * 128 events per epoll_wait() and, when it got exactly 128, calls
+     * epoll_wait() again with the same blocking timeout before serving them;
+     * if nothing else becomes ready, the 128 connections (edge-triggered, so
+     * never reported again) wait until the connection timeout closes them
+     * unread (the client sees a reset). poll() is level-triggered and has no
+     * such cap. */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;

@@ -12,7 +12,7 @@
  * the error callback the API layer provides, so every error has the SPEC §6
  * shape.
  *
- * Threads: handlers run on libmicrohttpd's worker threads (one epoll loop
+ * Threads: handlers run on libmicrohttpd's worker threads (one poll loop
  * each); several requests run concurrently.
  */
 #ifndef SW_HTTP_H
@@ -66,7 +66,7 @@ typedef struct sw_http_limits {
                                  take to arrive (headers + body) */
     size_t max_header_bytes;  /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
     size_t max_body_bytes;    /* 413 above it (≤ 64 KiB) */
-    unsigned threads;         /* worker threads; 1 = internal epoll thread */
+    unsigned threads;         /* worker threads; 1 = one internal poll thread */
 } sw_http_limits_t;
 
 /* Fills the limits from a loaded config. */
