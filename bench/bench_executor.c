@@ -521,6 +521,29 @@ static void *produce(void *arg)
     return NULL;
 }
 
+/* One kind of submitter at 1, 8 and 64 submitters, a line each, then the
+ * 64-vs-1 speed-up. drivers < 0: one OS thread per submitter; 0: resubmit
+ * from the callback; > 0: closed-loop clients on that many drivers. */
+static void run_kind(const char *base, const char *label, const char *tag,
+                     int drivers, double seconds)
+{
+    static const int counts[] = {1, 8, 64};
+    phase_t ph[3];
+    for (int i = 0; i < 3; i++) {
+        if (drivers < 0)
+            run_submitters(base, counts[i], seconds, &ph[i]);
+        else
+            run_closed_loop(base, counts[i], drivers, seconds, &ph[i]);
+        printf("%-11s %-3d durable    %10.0f transitions/s  mean batch "
+               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
+               label, counts[i], ph[i].rate, ph[i].mean_batch, ph[i].commit_ms,
+               ph[i].cpu_us);
+    }
+    char what[40];
+    snprintf(what, sizeof what, "speedup 64 vs 1 (%s)", tag);
+    printf("%-26s %10.1fx\n", what, ph[2].rate / ph[0].rate);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir_arg = NULL;
@@ -574,39 +597,16 @@ int main(int argc, char **argv)
     printf("fdatasync (4 KiB overwrite)%10.0f /s\n",
            fdatasync_rate(base, 1.0, true));
 
-    static const int counts[] = {1, 8, 64};
-    phase_t th[3], cl[3], cb[3];
     printf("threads: one OS thread per submitter, blocked until its answer\n");
-    for (int i = 0; i < 3; i++) {
-        run_submitters(base, counts[i], seconds, &th[i]);
-        printf("threads     %-3d durable    %10.0f transitions/s  mean batch "
-               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
-               counts[i], th[i].rate, th[i].mean_batch, th[i].commit_ms,
-               th[i].cpu_us);
-    }
-    printf("speedup 64 vs 1 (threads)  %10.1fx\n", th[2].rate / th[0].rate);
+    run_kind(base, "threads", "threads", -1, seconds);
     printf("closed-loop: N clients, one proposal in flight each, resubmitted "
            "from the completion callback by %d driver thread(s) (as HTTP "
            "connections)\n",
            drivers);
-    for (int i = 0; i < 3; i++) {
-        run_closed_loop(base, counts[i], drivers, seconds, &cl[i]);
-        printf("closed-loop %-3d durable    %10.0f transitions/s  mean batch "
-               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
-               counts[i], cl[i].rate, cl[i].mean_batch, cl[i].commit_ms,
-               cl[i].cpu_us);
-    }
-    printf("speedup 64 vs 1 (closed)   %10.1fx\n", cl[2].rate / cl[0].rate);
+    run_kind(base, "closed-loop", "closed", drivers, seconds);
     printf("callback: N clients, each resubmitted from inside its completion "
            "callback (parse and submit on the executor thread)\n");
-    for (int i = 0; i < 3; i++) {
-        run_closed_loop(base, counts[i], 0, seconds, &cb[i]);
-        printf("callback    %-3d durable    %10.0f transitions/s  mean batch "
-               "%5.1f  commit %.3f ms  executor %.2f us/transition\n",
-               counts[i], cb[i].rate, cb[i].mean_batch, cb[i].commit_ms,
-               cb[i].cpu_us);
-    }
-    printf("speedup 64 vs 1 (callback) %10.1fx\n", cb[2].rate / cb[0].rate);
+    run_kind(base, "callback", "callback", 0, seconds);
 
     /* Replay: generate a log through the executor with large batches, then
      * time a full recovery from genesis. */

@@ -11,9 +11,9 @@
 #include "executor.h"
 #include "fsio.h"
 #include "proposal.h"
+#include "tmpdir.h"
 #include "wal.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -137,15 +137,6 @@ static void test_false_positive_rate(void **state)
     sw_idem_filter_free(big);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
 typedef struct fixture {
     char dir[64];
     char wal[128], snap[128];
@@ -166,7 +157,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    th_rm_tree(f->dir);
     free(f);
     return 0;
 }
