@@ -926,8 +926,10 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
         if (open_conn(w->path, false, 2048, &w->cdb, err))
             goto fail;
         sqlite3_wal_autocheckpoint(w->cdb, 0);
-        /* A connection opens the WAL on its first read; until then its
-         * checkpoints do nothing (SQLite 3.40). */
+        /* A connection opens the WAL on its first read. Before that, a
+         * checkpoint on it can return without copying anything (log and
+         * checkpointed frames -1: seen with SQLite 3.40 on a connection
+         * opened after the writer), so read once here. */
         uint64_t nt = 0;
         if (query_u64(w->cdb, "SELECT count(*) FROM sqlite_master", &nt, &null,
                       err))
