@@ -98,8 +98,9 @@ static const opt_t opts[] = {
      "proposals per executor batch (one fsync each)"},
     {"queue-max", "SWOOSH_QUEUE_MAX", U64(queue_max), "65536", 1, 16777216,
      "executor queue bound (503 OVERLOADED above it)"},
-    {"http-threads", "SWOOSH_HTTP_THREADS", U64(http_threads), "2", 1, 64,
-     "HTTP worker threads (1 = one internal poll thread)"},
+    {"http-threads", "SWOOSH_HTTP_THREADS", U64(http_threads), "0", 0, 64,
+     "HTTP worker threads; 0 = auto: 1 with static guards, 4 with http "
+     "guards (their calls block a worker)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -79,6 +79,8 @@ struct sw_http_req {
     const char *ctype;
     char *resp;
     size_t resp_len;
+    sw_http_answer_fn answer; /* writes resp on the worker (complete_with) */
+    void *answer_arg;
     uint64_t t0;
     unsigned metric;
     void *slot;
@@ -124,6 +126,10 @@ void sw_http_limits_from_config(sw_http_limits_t *l, const sw_config_t *c)
     l->max_header_bytes = (size_t)c->max_header_bytes;
     l->max_body_bytes = (size_t)c->max_body_bytes;
     l->threads = (unsigned)c->http_threads;
+    if (l->threads == 0)
+        l->threads = c->guards && !strcmp(c->guards, "http")
+                         ? SW_HTTP_THREADS_BLOCKING_GUARDS
+                         : 1;
 }
 
 /* The server object holds only configuration until sw_http_start(). */
@@ -328,17 +334,12 @@ bool sw_http_suspend(sw_http_req_t *r)
     return true;
 }
 
-/* Runs on the executor thread (or any other): stores the answer and resumes
- * the connection; the request may be freed by a worker as soon as
- * MHD_resume_connection() is called, so nothing touches it afterwards. */
-void sw_http_complete(sw_http_req_t *r, int status, const char *content_type,
-                      char *body, size_t len)
+/* Resumes a request whose answer is stored; the request may be freed by a
+ * worker as soon as MHD_resume_connection() is called, so nothing touches it
+ * afterwards. */
+static void resume_ready(sw_http_req_t *r)
 {
     sw_http_t *s = r->srv;
-    r->status = status;
-    r->ctype = content_type;
-    r->resp = body;
-    r->resp_len = len;
     atomic_store(&r->state, RS_READY);
     MHD_resume_connection(r->mc);
     if (atomic_fetch_sub(&s->suspended, 1) == 1 && atomic_load(&s->closing)) {
@@ -346,6 +347,34 @@ void sw_http_complete(sw_http_req_t *r, int status, const char *content_type,
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
     }
+}
+
+/* Runs on the executor thread (or any other). */
+void sw_http_complete(sw_http_req_t *r, int status, const char *content_type,
+                      char *body, size_t len)
+{
+    r->status = status;
+    r->ctype = content_type;
+    r->resp = body;
+    r->resp_len = len;
+    resume_ready(r);
+}
+
+void sw_http_complete_with(sw_http_req_t *r, sw_http_answer_fn fn, void *arg)
+{
+    r->answer = fn;
+    r->answer_arg = arg;
+    resume_ready(r);
+}
+
+/* Runs a deferred answer writer (sw_http_complete_with) once. */
+static void take_answer(sw_http_req_t *r)
+{
+    sw_http_answer_fn fn = r->answer;
+    if (!fn)
+        return;
+    r->answer = NULL;
+    r->resp = fn(r->answer_arg, &r->status, &r->ctype, &r->resp_len);
 }
 
 /* --------------------------------------------------------- access handler */
@@ -430,6 +459,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
     }
     int st = atomic_load(&r->state);
     if (st == RS_READY) {
+        take_answer(r);
         queue(r, r->status, r->ctype, r->resp, r->resp_len, false);
         r->resp = NULL;
         return MHD_YES;
@@ -485,6 +515,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     if (!r)
         return;
     *con_cls = NULL;
+    take_answer(r); /* the client went away before its answer was sent */
     uint64_t dt = now_ns() - r->t0;
     int status = r->status ? r->status : 0;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && status == 0)

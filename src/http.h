@@ -12,8 +12,8 @@
  * the error callback the API layer provides, so every error has the SPEC §6
  * shape.
  *
- * Threads: handlers run on libmicrohttpd's worker threads (one poll loop
- * each); several requests run concurrently.
+ * Threads: handlers run on libmicrohttpd's worker thread(s) (one poll loop
+ * each); a suspended request holds no thread while the executor works.
  */
 #ifndef SW_HTTP_H
 #define SW_HTTP_H
@@ -29,6 +29,13 @@
 
 /* SPEC §2: bodies are at most 64 KiB. */
 #define SW_HTTP_MAX_BODY (64 * 1024)
+
+/* Worker threads when --http-threads is 0 (auto) and the http guard provider
+ * is on: its outbound calls block the worker that makes them, so several
+ * workers keep other connections moving. With static guards nothing in a
+ * handler blocks and one poll loop serves more requests than two on small
+ * machines (docs/BENCHMARKS.md), so auto means 1. */
+#define SW_HTTP_THREADS_BLOCKING_GUARDS 4
 
 typedef struct sw_http sw_http_t;
 typedef struct sw_http_req sw_http_req_t;
@@ -140,5 +147,17 @@ bool sw_http_suspend(sw_http_req_t *r);
 /* Answers a suspended request; any thread. Takes ownership of body. */
 void sw_http_complete(sw_http_req_t *r, int status, const char *content_type,
                       char *body, size_t len);
+
+/* Writes the answer of a suspended request: sets *status and *content_type
+ * (NULL = application/json) and returns the malloc'ed body, its length in
+ * *len. Called exactly once, on the worker thread that sends the answer, or
+ * on the one that closes the connection if the client went away first (the
+ * answer is then dropped), so it may free `arg`. */
+typedef char *(*sw_http_answer_fn)(void *arg, int *status,
+                                   const char **content_type, size_t *len);
+/* Like sw_http_complete(), but the body is written by `fn` on the worker
+ * thread: the completing thread (the executor) only resumes the
+ * connection. */
+void sw_http_complete_with(sw_http_req_t *r, sw_http_answer_fn fn, void *arg);
 
 #endif

@@ -513,6 +513,61 @@ static void test_idle_connection_flood(void **state)
     th_server_cleanup(&s);
 }
 
+/* Clients that hang up right after sending a proposal: the executor still
+ * decides each one, and its answer, written on the worker thread, is
+ * dropped with the connection (no leak: the clean-exit teardown runs the
+ * server under ASan's leak check). The one acceptable proposal is applied
+ * exactly once, and the server keeps serving. */
+static void test_abandoned_proposals(void **state)
+{
+    th_server_t *s = *state;
+    enum { N = 64 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        char body[160], raw[400];
+        /* i == 0 applies; the others are rejected by the executor (the
+         * license is granted at most once per precondition hash). */
+        snprintf(body, sizeof(body),
+                 "{\"transition\":\"LICENSE_GRANTED\",\"signer\":\"a\","
+                 "\"idem_key\":\"gone-%d\",\"current_state_hash\":"
+                 "\"genesis\"}",
+                 i);
+        int n = snprintf(raw, sizeof(raw),
+                         "POST /transition HTTP/1.1\r\nHost: t\r\n"
+                         "Content-Type: application/json\r\n"
+                         "Content-Length: %zu\r\n\r\n%s",
+                         strlen(body), body);
+        fds[i] = th_connect(s->port);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(send(fds[i], raw, (size_t)n, MSG_NOSIGNAL), n);
+    }
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    /* Bounded wait for the first proposal to be applied. */
+    json_int_t index = 0;
+    for (long long t0 = th_now_ms(); th_now_ms() - t0 < 10000;) {
+        int st = 0;
+        json_t *h = th_get_json(s->port, "/health", &st);
+        assert_int_equal(st, 200);
+        index = json_integer_value(json_object_get(h, "index"));
+        json_decref(h);
+        if (index >= 1)
+            break;
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(index, 1);
+    int st = 0;
+    json_t *j = th_post_json(s->port, "/transition",
+                             "{\"transition\":\"LICENSE_GRANTED\",\"signer\":"
+                             "\"a\",\"idem_key\":\"gone-0\"}",
+                             &st);
+    assert_int_equal(st, 200);
+    assert_true(json_is_true(json_object_get(j, "duplicate")));
+    assert_int_equal(json_integer_value(json_object_get(j, "index")), 1);
+    json_decref(j);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -523,6 +578,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stalled_request_closed, setup,
                                         teardown),
         cmocka_unit_test(test_idle_connection_flood),
+        cmocka_unit_test_setup_teardown(test_abandoned_proposals, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
