@@ -109,9 +109,5 @@ out_root:
 /* inputs_hash and similar checks need plain SHA-256 of bytes (SPEC §2). */
 void swoosh_sha256_hex(const void *data, size_t len, char hex[65])
 {
-    sw_sha256_t h;
-    sw_sha256_init(&h);
-    sw_sha256_update(&h, data, len);
-    sw_sha256_final_hex(&h, hex);
-    sw_sha256_destroy(&h);
+    sw_sha256_hex(data, len, hex);
 }

@@ -194,13 +194,8 @@ bool sw_canon_hash(const json_t *v, char hex[65])
 {
     sw_buf_t b = SW_BUF_INIT;
     bool ok = sw_canon_json(&b, v);
-    if (ok) {
-        sw_sha256_t h;
-        sw_sha256_init(&h);
-        sw_sha256_update(&h, b.data, b.len);
-        sw_sha256_final_hex(&h, hex);
-        sw_sha256_destroy(&h);
-    }
+    if (ok)
+        sw_sha256_hex(b.data, b.len, hex);
     sw_buf_free(&b);
     return ok;
 }

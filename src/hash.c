@@ -110,6 +110,18 @@ void sw_sha256_copy(sw_sha256_t *dst, const sw_sha256_t *src)
         memcpy(d->buf, c->buf, c->n);
 }
 
+/* One digest of one buffer (a proposal's content hash, a payload's
+ * inputs_hash): EVP_Digest with the fetched SHA-256, no hasher to set up. */
+void sw_sha256_hex(const void *p, size_t n, char hex[65])
+{
+    pthread_once(&sha256_once, fetch_sha256);
+    SW_ASSERT(sha256_md != NULL);
+    unsigned char md[32];
+    unsigned int len = 0;
+    SW_ASSERT(EVP_Digest(p, n, md, &len, sha256_md, NULL) == 1 && len == 32);
+    sw_hex(md, sizeof md, hex);
+}
+
 /* Pairs with sw_sha256_init(); safe on a zeroed or destroyed hasher. */
 void sw_sha256_destroy(sw_sha256_t *h)
 {

@@ -306,11 +306,7 @@ static bool derive_key(sw_http_req_t *req, const json_t *body, char *out,
     bool ok = sw_canon_json(&b, body);
     if (ok) {
         char hex[65];
-        sw_sha256_t h;
-        sw_sha256_init(&h);
-        sw_sha256_update(&h, b.data, b.len);
-        sw_sha256_final_hex(&h, hex);
-        sw_sha256_destroy(&h);
+        sw_sha256_hex(b.data, b.len, hex);
         snprintf(out, n, "derived:%s", hex);
     }
     sw_buf_free(&b);

@@ -4,6 +4,7 @@
 
 #include "catalog.h"
 #include "canon.h"
+#include "hash.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -198,20 +199,31 @@ static sw_code_t check_fields(json_t *obj, sw_proposal_t *p, char msg[256])
 
 /* The idempotency content of SPEC §2, with absent fields as their empty
  * values. Returns false when a value is outside the canonical value space
- * (which a validated payload never is). */
+ * (which a validated payload never is). The JCS object is written directly,
+ * its six member names already in JCS order, rather than built as a jansson
+ * object first: this runs once per proposal on the HTTP thread. */
 static bool content_hash(const sw_proposal_t *p, char hex[65])
 {
-    json_t *c = json_object();
-    json_object_set_new(c, "transition", json_string(p->transition));
-    json_object_set_new(c, "signer", json_string(p->signer));
-    json_object_set_new(c, "inputs_hash", json_string(p->inputs_hash));
-    json_object_set_new(c, "window_id", json_string(p->window_id));
-    json_object_set_new(c, "evidence",
-                        p->evidence ? json_incref(p->evidence) : json_array());
-    json_object_set_new(c, "payload",
-                        p->payload ? json_incref(p->payload) : json_object());
-    bool ok = sw_canon_hash(c, hex);
-    json_decref(c);
+    sw_buf_t b = SW_BUF_INIT;
+    sw_buf_reserve(&b, 256);
+    sw_buf_puts(&b, "{\"evidence\":");
+    bool ok = p->evidence ? sw_canon_json(&b, p->evidence)
+                          : (sw_buf_puts(&b, "[]"), true);
+    sw_buf_puts(&b, ",\"inputs_hash\":");
+    sw_canon_cstr(&b, p->inputs_hash);
+    sw_buf_puts(&b, ",\"payload\":");
+    ok = ok && (p->payload ? sw_canon_json(&b, p->payload)
+                           : (sw_buf_puts(&b, "{}"), true));
+    sw_buf_puts(&b, ",\"signer\":");
+    sw_canon_cstr(&b, p->signer);
+    sw_buf_puts(&b, ",\"transition\":");
+    sw_canon_cstr(&b, p->transition);
+    sw_buf_puts(&b, ",\"window_id\":");
+    sw_canon_cstr(&b, p->window_id);
+    sw_buf_putc(&b, '}');
+    if (ok)
+        sw_sha256_hex(b.data, b.len, hex);
+    sw_buf_free(&b);
     return ok;
 }
 
