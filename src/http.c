@@ -515,7 +515,10 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     if (!r)
         return;
     *con_cls = NULL;
-    take_answer(r); /* the client went away before its answer was sent */
+    if (r->answer) { /* the client went away before its answer was queued */
+        take_answer(r);
+        r->status = 0; /* counted as 499 below */
+    }
     uint64_t dt = now_ns() - r->t0;
     int status = r->status ? r->status : 0;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && status == 0)
