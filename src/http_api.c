@@ -187,9 +187,10 @@ static char *answer_reply(void *arg, int *status, const char **ctype,
 /* Runs on the executor thread, the one serial stage of the service, so it
  * does the least it can: it copies the reply and resumes the connection (a
  * mutex and an eventfd write inside libmicrohttpd); the worker thread that
- * sends the answer formats it. Measured against a responder thread that
- * formatted and resumed (one more thread wake-up per batch), this is ~12%
- * more transitions/s at 64 connections (docs/BENCHMARKS.md). */
+ * sends the answer formats it. Together with one HTTP thread (http.h), this
+ * answered ~14% more transitions/s at 64 connections than a responder thread
+ * that formatted and resumed, one thread wake-up more per batch
+ * (docs/BENCHMARKS.md). */
 static void on_done(void *arg, const sw_reply_t *rep)
 {
     pending_t *pd = arg;
