@@ -30,18 +30,21 @@ static void on_sighup(sw_guard_provider_t *guards)
                NULL);
 }
 
-static void log_startup(const sw_config_t *c, sw_executor_t *ex, uint16_t port)
+static void log_startup(const sw_config_t *c, sw_executor_t *ex, uint16_t port,
+                        unsigned http_threads)
 {
     sw_view_t *v = sw_executor_view(ex);
-    char idx[24], p[8];
+    char idx[24], p[8], th[12];
     snprintf(idx, sizeof(idx), "%llu", (unsigned long long)v->index);
     snprintf(p, sizeof(p), "%u", (unsigned)port);
+    snprintf(th, sizeof(th), "%u", http_threads);
     sw_log(SW_LOG_INFO, "started", "version", swoosh_version(), "addr",
            c->listen_addr, "host", c->listen_host[0] ? c->listen_host : "*",
            "port", p, "wal_dir", c->wal_dir, "snapshot_dir", c->snapshot_dir,
            "genesis", c->genesis ? c->genesis : "built-in", "index", idx,
            "state_hash", v->state_hash, "hlc_last", v->hlc_last, "guards",
-           c->guards, "auth", c->api_token ? "bearer" : "none", NULL);
+           c->guards, "auth", c->api_token ? "bearer" : "none", "http_threads",
+           th, NULL);
     sw_view_release(v);
 }
 
@@ -166,7 +169,7 @@ int cmd_serve(int argc, char **argv)
         rc = SW_EXIT_FAIL;
         goto out_http;
     }
-    log_startup(&cfg, ex, sw_http_port(http));
+    log_startup(&cfg, ex, sw_http_port(http), lim.threads);
 
     for (;;) {
         int sig = 0;
