@@ -334,8 +334,10 @@ static bool only_keys(const json_t *o, const char *const *keys,
             if (strcmp(keys[i], k) == 0)
                 known = true;
         if (!known) {
+            char q[SW_QUOTE_MAX + 4];
+            sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
             bad(msg, "payload field \"%s\" of %s has an unknown member \"%s\"",
-                what, tn, k);
+                what, tn, q);
             return false;
         }
     }
@@ -473,7 +475,9 @@ static bool check_strmap(const json_t *v, const char *name, const char *tn,
                 name, tn, kn, SW_MAX_ID);
             return false;
         }
-        snprintf(what, sizeof what, "%s.%s", name, k);
+        char q[SW_QUOTE_MAX + 4];
+        sw_quote(q, SW_QUOTE_MAX, k, kn);
+        snprintf(what, sizeof what, "%s.%s", name, q);
         if (!check_str(val, 0, SW_MAX_TEXT, tn, what, msg))
             return false;
     }
@@ -576,12 +580,14 @@ sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
                 if (strcmp(f->name, k) == 0)
                     known = true;
             if (!known) {
+                char q[SW_QUOTE_MAX + 4];
+                sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
                 if (!e->fields[0].name)
                     return bad(msg,
                                "payload field \"%s\" is not an input of %s, "
                                "which takes no payload fields",
-                               k, tn);
-                return bad(msg, "payload field \"%s\" is not an input of %s", k,
+                               q, tn);
+                return bad(msg, "payload field \"%s\" is not an input of %s", q,
                            tn);
             }
         }

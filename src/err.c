@@ -37,6 +37,20 @@ sw_code_t sw_code_by_name(const char *name)
     return SW_C__COUNT;
 }
 
+void sw_quote(char *out, size_t max, const char *s, size_t n)
+{
+    size_t k = n > max ? max : n;
+    for (size_t i = 0; i < k; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[i] = (c >= 0x20 && c <= 0x7e) ? (char)c : '?';
+    }
+    if (n > max) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
+    out[k] = '\0';
+}
+
 static const struct {
     const char *name;
     const char *msg;

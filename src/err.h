@@ -81,6 +81,14 @@ const char *sw_code_message(sw_code_t c);
 /* Looks a code up by name; returns SW_C__COUNT when unknown. */
 sw_code_t sw_code_by_name(const char *name);
 
+/* Longest stretch of client text (a key, a name) quoted in a message. */
+#define SW_QUOTE_MAX 64
+/* Writes a printable-ASCII rendering of `s` (n bytes) into `out` (room for
+ * max + 4 bytes), so that a rejection message stays one short line of valid
+ * UTF-8 whatever the client sent: other bytes become '?', and text longer
+ * than `max` is cut with "...". */
+void sw_quote(char *out, size_t max, const char *s, size_t n);
+
 /* Fills `err` (nullable) with code, errno and a printf-style message. Returns
  * `code` so callers can `return sw_error_set(err, ...)`. */
 swoosh_err_t sw_error_set(swoosh_error *err, swoosh_err_t code, int sys_errno,

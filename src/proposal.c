@@ -17,27 +17,6 @@ static const char *const known_fields[] = {
     "window_id",          "evidence", "payload",
 };
 
-/* Longest stretch of foreign text (a key, a name) quoted in a message. */
-#define QUOTE_MAX 64
-
-/* Writes a printable-ASCII rendering of `s` (n bytes) into `out` (room for
- * max + 4 bytes), so that a message always stays valid UTF-8 and short
- * whatever the client sent: other bytes become '?', and text longer than
- * `max` is cut with "...". */
-static void quote(char *out, size_t max, const char *s, size_t n)
-{
-    size_t k = n > max ? max : n;
-    for (size_t i = 0; i < k; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[i] = (c >= 0x20 && c <= 0x7e) ? (char)c : '?';
-    }
-    if (n > max) {
-        memcpy(out + k, "...", 3);
-        k += 3;
-    }
-    out[k] = '\0';
-}
-
 static sw_code_t reject(char msg[256], sw_code_t code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -126,8 +105,8 @@ static sw_code_t check_unknown(json_t *obj, char msg[256])
     }
     if (worst == NULL)
         return SW_C_OK;
-    char q[QUOTE_MAX + 4];
-    quote(q, QUOTE_MAX, worst, worst_len);
+    char q[SW_QUOTE_MAX + 4];
+    sw_quote(q, SW_QUOTE_MAX, worst, worst_len);
     return reject(msg, SW_C_UNKNOWN_FIELD,
                   "unknown field \"%s\": expected only transition, signer, "
                   "idem_key, current_state_hash, hlc, inputs_hash, window_id, "
@@ -262,8 +241,8 @@ sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
 
     t.entry = sw_catalog_find(t.transition);
     if (t.entry == NULL) {
-        char q[QUOTE_MAX + 4];
-        quote(q, QUOTE_MAX, t.transition, strlen(t.transition));
+        char q[SW_QUOTE_MAX + 4];
+        sw_quote(q, SW_QUOTE_MAX, t.transition, strlen(t.transition));
         return reject(msg, SW_C_UNKNOWN_TRANSITION,
                       "transition: \"%s\" is not in the catalog "
                       "(GET /transitions lists it)",
@@ -315,7 +294,7 @@ sw_code_t sw_proposal_parse(const char *body, size_t len, sw_proposal_t *p,
                              JSON_REJECT_DUPLICATES, &jerr);
     if (obj == NULL) {
         char q[JSON_ERROR_TEXT_LENGTH + 4];
-        quote(q, 120, jerr.text, strlen(jerr.text));
+        sw_quote(q, 120, jerr.text, strlen(jerr.text));
         return reject(msg, SW_C_MALFORMED_JSON,
                       "body: expected a well-formed JSON object (%s at line "
                       "%d, column %d)",

@@ -273,6 +273,10 @@ static const vector_t vectors[] = {
      0, SW_C_BAD_PAYLOAD, NULL},
     {"unknown payload field", "{" B ",\"payload\":{\"reason\":\"x\"}}", 0,
      SW_C_BAD_PAYLOAD, NULL},
+    {"unknown payload field with control bytes is quoted, not echoed",
+     "{\"transition\":\"EXECUTION_TASK_CREATED\",\"signer\":\"s\","
+     "\"idem_key\":\"k\",\"payload\":{\"ti\\ntle\":\"T\",\"task_id\":\"t1\"}}",
+     0, SW_C_BAD_PAYLOAD, "\"ti?tle\""},
     {"payload field of the wrong type",
      "{\"transition\":\"EXECUTION_TASK_CREATED\",\"signer\":\"s\","
      "\"idem_key\":\"k\",\"payload\":{\"task_id\":\"t1\",\"title\":5}}",
