@@ -258,8 +258,10 @@ static void h_state(sw_http_req_t *req, void *arg)
     sw_section_t sec = sw_section_by_name(proj);
     if (sec == SW_SEC__COUNT) {
         sw_view_release(v);
+        char q[SW_QUOTE_MAX + 4];
+        sw_quote(q, SW_QUOTE_MAX, proj, strlen(proj));
         sw_buf_puts(&b, "projection: unknown section '");
-        sw_buf_append(&b, proj, strnlen(proj, 64));
+        sw_buf_puts(&b, q);
         sw_buf_puts(&b, "'; one of Boot, Control, Council, Environment, "
                         "Execution, Ingestion, Meta, Policy");
         sw_http_respond_error(req, SW_C_BAD_FIELD, b.data);

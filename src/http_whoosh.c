@@ -78,10 +78,12 @@ static bool check_roles(const json_t *v, char msg[256])
         json_object_foreach((json_t *)r, k, x)
         {
             if (strcmp(k, "role_name") != 0 && strcmp(k, "required") != 0) {
+                char q[SW_QUOTE_MAX + 4];
+                sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
                 snprintf(msg, 256,
-                         "roles[%zu]: unknown field \"%.64s\"; expected "
+                         "roles[%zu]: unknown field \"%s\"; expected "
                          "role_name, required",
-                         i, k);
+                         i, q);
                 return false;
             }
         }
@@ -116,8 +118,9 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
         for (size_t i = 0; i < ep->n_fields && !known; i++)
             known = strcmp(k, ep->fields[i].name) == 0;
         if (!known) {
-            snprintf(msg, 256, "unknown field \"%.64s\"; expected %s", k,
-                     names);
+            char q[SW_QUOTE_MAX + 4];
+            sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
+            snprintf(msg, 256, "unknown field \"%s\"; expected %s", q, names);
             return false;
         }
     }
@@ -329,8 +332,9 @@ static void submit(sw_api_t *api, sw_http_req_t *req, const endpoint_t *ep)
                               JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!body) {
         code = SW_C_MALFORMED_JSON;
-        snprintf(msg, sizeof(msg), "the body is not well-formed JSON: %.160s",
-                 jerr.text);
+        char q[120 + 4];
+        sw_quote(q, 120, jerr.text, strlen(jerr.text));
+        snprintf(msg, sizeof(msg), "the body is not well-formed JSON: %s", q);
         goto fail;
     }
     const char *hdr = sw_http_req_header(req, "Idempotency-Key");

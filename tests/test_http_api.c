@@ -266,6 +266,12 @@ static void test_projection(void **state)
     j = th_get_json(s->port, "/state?projection=Councill", &st);
     assert_error(s->port, j, st, 400, "BAD_FIELD");
     json_decref(j);
+    /* Client text in a message is quoted as printable ASCII. */
+    j = th_get_json(s->port, "/state?projection=Coun%0A%C3%A9il", &st);
+    assert_error(s->port, j, st, 400, "BAD_FIELD");
+    assert_non_null(
+        strstr(json_string_value(json_object_get(j, "error")), "'Coun???il'"));
+    json_decref(j);
 }
 
 /* GET /transitions lists the catalog with name, phases, guards, payload. */

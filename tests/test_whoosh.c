@@ -542,6 +542,16 @@ static void test_bad_bodies(void **state)
          "BAD_PAYLOAD"},
         {"/api/v1/opportunities/council",
          "{\"council_id\":\"c2\",\"roles\":[]}", "BAD_PAYLOAD"},
+        /* Client bytes in messages are quoted as printable ASCII. */
+        {"/api/v1/tasks",
+         "{\"task_id\":\"t-1\",\"title\":\"x\",\"b\\u0007\\u00e9\":1}",
+         "BAD_PAYLOAD"},
+        {"/api/v1/opportunities/council",
+         "{\"council_id\":\"c2\",\"roles\":[{\"role_name\":\"x\","
+         "\"required\":true,\"r\\nx\":1}]}",
+         "BAD_PAYLOAD"},
+        {"/api/v1/tasks", "{\"task_id\":\"t-1\",\"title\":\x01\xff}",
+         "MALFORMED_JSON"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int st = 0;
@@ -549,6 +559,12 @@ static void test_bad_bodies(void **state)
         if (strcmp(th_jstr(j, "code"), cases[i].code) != 0)
             fprintf(stderr, "case %zu (%s %s): got %s\n", i, cases[i].path,
                     cases[i].body, th_jstr(j, "code"));
+        const char *m = th_jstr(j, "error");
+        assert_true(m[0] != '\0');
+        for (const char *c = m; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                fail_msg("case %zu: message byte 0x%02x in \"%s\"", i,
+                         (unsigned char)*c, m);
         expect_error(s->port, j, st, 400, cases[i].code, index);
         json_decref(j);
     }
