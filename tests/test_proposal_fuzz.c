@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "canon.h"
 #include "catalog.h"
+#include "fuzz.h"
 #include "proposal.h"
 
 #include <jansson.h>
@@ -49,18 +50,6 @@ static const char *const seeds[] = {
 /* Fragments spliced in at random offsets: JSON structure, escapes, numbers
  * at and past the integer range, invalid UTF-8, field names of SPEC §2. */
 static const char *const tokens[] = {
-    "\"",
-    "\\",
-    "{",
-    "}",
-    "[",
-    "]",
-    ",",
-    ":",
-    "null",
-    "true",
-    "false",
-    "-0",
     "1e999",
     "0.5",
     "9223372036854775807",
@@ -87,119 +76,34 @@ static const char *const tokens[] = {
     "\"\\u00e9\"",
 };
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static size_t below(size_t n)
-{
-    return n ? (size_t)(next() % n) : 0;
-}
-
 /* Characters that keep a JSON string valid: ASCII, escapes, UTF-8. */
-static const char *const gentle[] = {"a",
-                                     "Z",
-                                     "0",
-                                     " ",
-                                     "~",
-                                     "\\n",
-                                     "\\u00e9",
-                                     "\\\"",
-                                     "\xc3\xa9",
-                                     "\xe2\x9c\x93",
-                                     "\xf0\x9f\x98\x80"};
+static const char *const gentle_chars[] = {"a",
+                                           "Z",
+                                           "0",
+                                           " ",
+                                           "~",
+                                           "\\n",
+                                           "\\u00e9",
+                                           "\\\"",
+                                           "\xc3\xa9",
+                                           "\xe2\x9c\x93",
+                                           "\xf0\x9f\x98\x80"};
 
-/* Replaces one letter or digit (most sit inside string values) by a
- * character from `gentle`, so that many mutants still parse. */
-static void mutate_gently(sw_buf_t *out)
+/* Replaces a letter or digit (most sit inside string values) by a
+ * character from gentle_chars, so that many mutants still parse. */
+static bool gentle(sw_buf_t *out, size_t at)
 {
-    for (int tries = 0; tries < 8 && out->len; tries++) {
-        size_t at = below(out->len);
-        char ch = out->data[at];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
-            continue;
-        const char *g = gentle[below(sizeof gentle / sizeof *gentle)];
-        sw_buf_t tmp = SW_BUF_INIT;
-        sw_buf_append(&tmp, out->data, at);
-        sw_buf_puts(&tmp, g);
-        sw_buf_append(&tmp, out->data + at + 1, out->len - at - 1);
-        sw_buf_reset(out);
-        sw_buf_append(out, tmp.data, tmp.len);
-        sw_buf_free(&tmp);
-        return;
-    }
+    char ch = out->data[at];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+        return false;
+    const char *g =
+        gentle_chars[th_fuzz_below(sizeof gentle_chars / sizeof *gentle_chars)];
+    th_fuzz_splice(out, at, 1, g, strlen(g));
+    return true;
 }
 
-/* Mutations of `in` into `out`: in a third of the cases a few gentle ones,
- * otherwise one to four structural ones. */
-static void mutate(sw_buf_t *out, const char *in, size_t len)
-{
-    sw_buf_reset(out);
-    sw_buf_append(out, in, len);
-    if (below(3) == 0) {
-        unsigned k = 1 + (unsigned)below(3);
-        while (k--)
-            mutate_gently(out);
-        return;
-    }
-    unsigned rounds = 1 + (unsigned)below(4);
-    for (unsigned r = 0; r < rounds; r++) {
-        size_t n = out->len;
-        size_t at = below(n + 1);
-        switch (below(6)) {
-        case 0: /* replace one byte */
-            if (n)
-                out->data[below(n)] = (char)next();
-            break;
-        case 1: { /* delete a range */
-            size_t k = below(n - at + 1) % 16;
-            memmove(out->data + at, out->data + at + k, n - at - k);
-            out->len -= k;
-            break;
-        }
-        case 2: { /* insert a token */
-            const char *t = tokens[below(sizeof tokens / sizeof *tokens)];
-            sw_buf_t tmp = SW_BUF_INIT;
-            sw_buf_append(&tmp, out->data, at);
-            sw_buf_puts(&tmp, t);
-            sw_buf_append(&tmp, out->data + at, n - at);
-            sw_buf_reset(out);
-            sw_buf_append(out, tmp.data, tmp.len);
-            sw_buf_free(&tmp);
-            break;
-        }
-        case 3: /* truncate */
-            out->len = at;
-            break;
-        case 4: { /* duplicate a range */
-            size_t k = below(n - at + 1) % 32;
-            sw_buf_t tmp = SW_BUF_INIT;
-            sw_buf_append(&tmp, out->data, at + k);
-            sw_buf_append(&tmp, out->data + at, n - at);
-            sw_buf_reset(out);
-            sw_buf_append(out, tmp.data, tmp.len);
-            sw_buf_free(&tmp);
-            break;
-        }
-        default: /* swap two bytes */
-            if (n > 1) {
-                size_t a = below(n), b = below(n);
-                char c = out->data[a];
-                out->data[a] = out->data[b];
-                out->data[b] = c;
-            }
-            break;
-        }
-        if (out->data)
-            out->data[out->len] = '\0';
-    }
-}
+static const th_mutator_t mutator = {tokens, sizeof tokens / sizeof *tokens,
+                                     gentle};
 
 /* The slow way: a jansson object of the six members (SPEC §2's
  * idempotency content, absent = empty value), serialised canonically. */
@@ -256,7 +160,7 @@ static void test_mutations(void **state)
     sw_buf_t body = SW_BUF_INIT;
     for (size_t i = 0; i < ROUNDS; i++) {
         const char *seed = seeds[i % (sizeof seeds / sizeof *seeds)];
-        mutate(&body, seed, strlen(seed));
+        th_fuzz_mutate(&body, seed, strlen(seed), &mutator);
         const char *data = body.data ? body.data : "";
         sw_proposal_t p, q;
         char msg[256], msg2[256];

@@ -9,4 +9,9 @@
  * equal. */
 void th_scratch_hash(const sw_state_t *s, char hex[65]);
 
+/* A populated state as a reducer would leave it: a council of `members`,
+ * `tasks` tasks (plus two with non-ASCII ids whose JCS order differs from
+ * code point order), maps, sets and sources. Caller owns. */
+sw_state_t *th_state_typical(size_t members, size_t tasks);
+
 #endif
