@@ -74,7 +74,10 @@ static void usage(FILE *out)
             "  --warmup S             unmeasured seconds first (default 1)\n"
             "  --requests N           stop after N measured requests\n"
             "  --body-template JSON   body; each {n} becomes a unique "
-            "number\n"
+            "number,\n"
+            "                         each {h} 16 hex digits unique per "
+            "request in\n"
+            "                         random order (like UUID keys)\n"
             "  --path PATH            default /transition with a body, else "
             "/health\n"
             "  --method M             default POST with a body, else GET\n"
@@ -83,19 +86,34 @@ static void usage(FILE *out)
             "  --json                 machine-readable result\n");
 }
 
+/* splitmix64's finaliser: a bijection of 64-bit values, so distinct request
+ * numbers give distinct {h} keys, in an order unrelated to n. */
+static uint64_t scramble(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 static void build_request(const opts_t *o, uint64_t n, sw_buf_t *out)
 {
     sw_buf_t body = SW_BUF_INIT;
     if (o->body_tpl) {
         for (const char *p = o->body_tpl; *p;) {
-            const char *ph = strstr(p, "{n}");
-            if (!ph) {
+            const char *pn = strstr(p, "{n}"), *ph = strstr(p, "{h}");
+            const char *at = pn && (!ph || pn < ph) ? pn : ph;
+            if (!at) {
                 sw_buf_puts(&body, p);
                 break;
             }
-            sw_buf_append(&body, p, (size_t)(ph - p));
-            sw_buf_put_u64(&body, n);
-            p = ph + 3;
+            sw_buf_append(&body, p, (size_t)(at - p));
+            if (at == pn)
+                sw_buf_put_u64(&body, n);
+            else
+                sw_buf_printf(&body, "%016llx",
+                              (unsigned long long)scramble(n));
+            p = at + 3;
         }
     }
     sw_buf_reset(out);
