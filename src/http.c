@@ -58,7 +58,7 @@ enum req_state {
     RS_RECEIVING, /* headers seen, body arriving */
     RS_ANSWERED,  /* a response was queued */
     RS_SUSPENDED, /* handler suspended the connection */
-    RS_READY      /* sw_http_complete() stored the answer */
+    RS_READY /* sw_http_complete[_with]() stored the answer or its writer */
 };
 
 struct sw_http_req {
@@ -360,6 +360,8 @@ void sw_http_complete(sw_http_req_t *r, int status, const char *content_type,
     resume_ready(r);
 }
 
+/* The executor's way of answering: it only resumes; the worker that sends
+ * the answer runs `fn` (take_answer), keeping formatting off the executor. */
 void sw_http_complete_with(sw_http_req_t *r, sw_http_answer_fn fn, void *arg)
 {
     r->answer = fn;
