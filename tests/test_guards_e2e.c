@@ -173,6 +173,8 @@ static void test_http_guards(void **state)
     assert_int_equal(th_server_start(sp, http_flags(&f, gs)), 0);
     int port = sp->port, st = 0;
     uint64_t index = 0;
+    /* Guard calls block the worker that makes them: auto means 4. */
+    assert_true(th_server_log_has(sp, " http_threads=4"));
 
     /* Pass: LicenseOK and PolicyOK are asked, nothing else. */
     ok(port, "LICENSE_GRANTED", "operator", NULL, NULL, &index);
@@ -420,6 +422,8 @@ static void test_static_reload(void **state)
     assert_int_equal(th_server_start(s, flags), 0);
     int port = s->port, st = 0;
     uint64_t index = 0;
+    /* Static guards never block a handler: auto means one HTTP thread. */
+    assert_true(th_server_log_has(s, " http_threads=1"));
 
     json_t *j =
         propose(port, "LICENSE_GRANTED", "mallory", "m1", NULL, NULL, &st);
