@@ -24,7 +24,12 @@ struct sw_api {
     sw_guard_provider_t *guards; /* borrowed; NULL = every guard passes */
     char *transitions_body;      /* GET /transitions, built once */
     size_t transitions_len;
-    pthread_mutex_t log_mu; /* one GET /log reader at a time */
+    /* GET /log reader: reads the log off the HTTP thread (see h_log). */
+    pthread_mutex_t log_mu;
+    pthread_cond_t log_cv;
+    struct log_job *log_head, *log_tail; /* oldest first */
+    bool log_stop;
+    pthread_t log_reader;
 };
 
 /* The guard outcome of a proposal, evaluated in the request path before it
@@ -360,6 +365,74 @@ static int log_one(void *arg, const sw_wal_record_t *r)
     return 0;
 }
 
+/* One suspended GET /log waiting for the reader thread. */
+typedef struct log_job {
+    struct log_job *next;
+    sw_http_req_t *req;
+    uint64_t from, limit;
+} log_job_t;
+
+/* Reads one page of the log and answers the suspended request. */
+static void run_log_job(sw_api_t *api, const log_job_t *job)
+{
+    sw_buf_t recs = SW_BUF_INIT;
+    log_acc_t acc = {&recs, 0, 0};
+    swoosh_error err = {0};
+    /* The executor's own log, read-only from this thread (wal.h allows
+     * read_from concurrently with the executor's appends). */
+    swoosh_err_t rc = sw_wal_read_from(sw_executor_wal(api->ex), job->from,
+                                       job->limit, log_one, &acc, &err);
+    sw_buf_t b = SW_BUF_INIT;
+    int status = 200;
+    if (rc != SWOOSH_OK) {
+        char q[300];
+        sw_logf(SW_LOG_ERROR, "log_read_failed", "err=%s",
+                sw_log_quote(err.msg, q, sizeof(q)));
+        status = sw_code_status(SW_C_STORAGE_UNAVAILABLE);
+        sw_metrics_count_rejection(api->metrics, SW_C_STORAGE_UNAVAILABLE);
+        sw_api_error_body(api, SW_C_STORAGE_UNAVAILABLE,
+                          "the log could not be read", &b);
+    } else {
+        sw_buf_reserve(&b, recs.len + 64);
+        sw_buf_puts(&b, "{\"next\":");
+        sw_buf_put_u64(&b, acc.n ? acc.last + 1 : job->from);
+        sw_buf_puts(&b, ",\"records\":[");
+        if (recs.len)
+            sw_buf_append(&b, recs.data, recs.len);
+        sw_buf_puts(&b, "]}");
+    }
+    sw_buf_free(&recs);
+    size_t len = 0;
+    char *body = sw_buf_steal(&b, &len);
+    sw_http_complete(job->req, status, NULL, body, len);
+}
+
+/* Runs GET /log jobs one at a time, oldest first, until stopped with none
+ * left: a page of up to 1,000 records takes ~1.5 ms to read and format,
+ * which on the HTTP thread would hold every other connection that long. */
+static void *log_reader_main(void *arg)
+{
+    sw_api_t *api = arg;
+    pthread_setname_np(pthread_self(), "sw-log-reader");
+    pthread_mutex_lock(&api->log_mu);
+    for (;;) {
+        while (!api->log_head && !api->log_stop)
+            pthread_cond_wait(&api->log_cv, &api->log_mu);
+        log_job_t *job = api->log_head;
+        if (!job)
+            break; /* stopping, and every job was answered */
+        api->log_head = job->next;
+        if (!api->log_head)
+            api->log_tail = NULL;
+        pthread_mutex_unlock(&api->log_mu);
+        run_log_job(api, job);
+        free(job);
+        pthread_mutex_lock(&api->log_mu);
+    }
+    pthread_mutex_unlock(&api->log_mu);
+    return NULL;
+}
+
 static void h_log(sw_http_req_t *req, void *arg)
 {
     sw_api_t *api = arg;
@@ -374,35 +447,22 @@ static void h_log(sw_http_req_t *req, void *arg)
                               "limit: must be an integer in 1..1000");
         return;
     }
-    sw_buf_t recs = SW_BUF_INIT;
-    log_acc_t acc = {&recs, 0, 0};
-    swoosh_error err = {0};
-    /* The executor's own log, read-only from this thread (wal.h allows
-     * read_from concurrently with the executor's appends); one HTTP reader
-     * at a time. */
-    pthread_mutex_lock(&api->log_mu);
-    swoosh_err_t rc = sw_wal_read_from(sw_executor_wal(api->ex), from, limit,
-                                       log_one, &acc, &err);
-    pthread_mutex_unlock(&api->log_mu);
-    if (rc != SWOOSH_OK) {
-        char q[300];
-        sw_logf(SW_LOG_ERROR, "log_read_failed", "err=%s",
-                sw_log_quote(err.msg, q, sizeof(q)));
-        sw_buf_free(&recs);
-        sw_http_respond_error(req, SW_C_STORAGE_UNAVAILABLE,
-                              "the log could not be read");
+    if (!sw_http_suspend(req)) {
+        sw_http_respond_error(req, SW_C_SHUTTING_DOWN, NULL);
         return;
     }
-    sw_buf_t b = SW_BUF_INIT;
-    sw_buf_reserve(&b, recs.len + 64);
-    sw_buf_puts(&b, "{\"next\":");
-    sw_buf_put_u64(&b, acc.n ? acc.last + 1 : from);
-    sw_buf_puts(&b, ",\"records\":[");
-    if (recs.len)
-        sw_buf_append(&b, recs.data, recs.len);
-    sw_buf_puts(&b, "]}");
-    sw_buf_free(&recs);
-    respond_buf(req, 200, NULL, &b);
+    log_job_t *job = sw_xcalloc(1, sizeof(*job));
+    job->req = req;
+    job->from = from;
+    job->limit = limit;
+    pthread_mutex_lock(&api->log_mu);
+    if (api->log_tail)
+        api->log_tail->next = job;
+    else
+        api->log_head = job;
+    api->log_tail = job;
+    pthread_mutex_unlock(&api->log_mu);
+    pthread_cond_signal(&api->log_cv);
 }
 
 static void h_metrics(sw_http_req_t *req, void *arg)
@@ -455,6 +515,9 @@ sw_api_t *sw_api_new(sw_executor_t *ex, sw_metrics_t *metrics,
     api->metrics = metrics;
     api->guards = guards;
     pthread_mutex_init(&api->log_mu, NULL);
+    pthread_cond_init(&api->log_cv, NULL);
+    int rc = pthread_create(&api->log_reader, NULL, log_reader_main, api);
+    SW_ASSERT(rc == 0); /* like out-of-memory: fatal */
     json_t *cat = sw_catalog_to_json();
     sw_buf_t b = SW_BUF_INIT;
     SW_ASSERT(cat && sw_canon_json(&b, cat));
@@ -468,6 +531,12 @@ void sw_api_free(sw_api_t *api)
 {
     if (!api)
         return;
+    pthread_mutex_lock(&api->log_mu);
+    api->log_stop = true;
+    pthread_mutex_unlock(&api->log_mu);
+    pthread_cond_signal(&api->log_cv);
+    pthread_join(api->log_reader, NULL);
+    pthread_cond_destroy(&api->log_cv);
     pthread_mutex_destroy(&api->log_mu);
     free(api->transitions_body);
     free(api);

@@ -5,7 +5,8 @@
  *   GET  /state[?projection=Section]  the view's prebuilt answer
  *   GET  /health                      liveness + storage; 503 when failed
  *   GET  /transitions                 the catalog
- *   GET  /log?from=N&limit=M          audit records from the WAL (read-only)
+ *   GET  /log?from=N&limit=M          audit records from the WAL (read-only,
+ *                                     on a reader thread of its own)
  *   GET  /metrics                     Prometheus text
  *
  * Other route files (http_whoosh.c) add their routes through the table of
@@ -24,8 +25,9 @@
 typedef struct sw_api sw_api_t;
 
 /* `ex` and `metrics` are borrowed and must outlive the API (GET /log reads
- * the executor's log). Caller owns; free with sw_api_free() after the http
- * server is freed. */
+ * the executor's log). Starts the GET /log reader thread. Caller owns; free
+ * with sw_api_free() after the http server is freed (its drain waits for
+ * the reader to answer every suspended GET /log). */
 sw_api_t *sw_api_new(sw_executor_t *ex, sw_metrics_t *metrics,
                      sw_guard_provider_t *guards);
 void sw_api_free(sw_api_t *api);

@@ -172,6 +172,53 @@ static void test_sigterm_under_load(void **state)
     th_server_cleanup(&s);
 }
 
+/* SIGTERM with GET /log requests in flight (they wait on the log reader
+ * thread, suspended): each gets its page or 503 SHUTTING_DOWN or a close,
+ * at least one gets its page, and the exit is still clean. */
+static void test_sigterm_with_log_reads(void **state)
+{
+    (void)state;
+    th_server_t s;
+    assert_int_equal(th_server_start(&s, NULL), 0);
+    for (int i = 0; i < 60; i++)
+        assert_int_equal(post_n(s.port, i, NULL), 200);
+    enum { N = 32 };
+    int fds[N];
+    static const char req[] = "GET /log?from=1&limit=50 HTTP/1.1\r\nHost: "
+                              "t\r\nConnection: close\r\n\r\n";
+    for (int i = 0; i < N; i++) {
+        fds[i] = th_connect(s.port);
+        assert_true(fds[i] >= 0);
+        assert_int_equal(write(fds[i], req, sizeof req - 1),
+                         (ssize_t)(sizeof req - 1));
+    }
+    /* The first answer arriving shows the server is serving them. */
+    th_resp_t first;
+    assert_int_equal(th_read_response(fds[0], 10000, &first), 0);
+    assert_int_equal(first.status, 200);
+    th_resp_free(&first);
+    close(fds[0]);
+    assert_int_equal(th_server_stop(&s, SIGTERM, 20000), 0);
+    assert_true(WIFEXITED(s.exit_status));
+    assert_int_equal(WEXITSTATUS(s.exit_status), 0);
+    for (int i = 1; i < N; i++) {
+        th_resp_t r;
+        assert_int_equal(th_read_response(fds[i], 10000, &r), 0);
+        if (r.status == 200) {
+            json_t *j = th_json(&r);
+            assert_non_null(j);
+            assert_int_equal(json_array_size(json_object_get(j, "records")),
+                             50);
+            json_decref(j);
+        } else if (r.status != 0) {
+            assert_int_equal(r.status, 503);
+        }
+        th_resp_free(&r);
+        close(fds[i]);
+    }
+    th_server_cleanup(&s);
+}
+
 /* SIGHUP reloads (logged) and the server keeps serving. */
 static void test_sighup_reload(void **state)
 {
@@ -227,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_clean),
         cmocka_unit_test(test_sigkill_keeps_acked),
         cmocka_unit_test(test_sigterm_under_load),
+        cmocka_unit_test(test_sigterm_with_log_reads),
         cmocka_unit_test(test_sighup_reload),
         cmocka_unit_test(test_diverged_log_exit_3),
     };
