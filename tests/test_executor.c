@@ -724,10 +724,12 @@ static void test_callback_submit_overloaded(void **state)
     pthread_cond_destroy(&rs.cv);
 }
 
-/* Snapshots are written every N records and at close; the newest 3 are kept
- * and each matches the state hash acknowledged at its index. The snapshot
- * thread replaces a pending snapshot by a newer one, so which multiples of N
- * are on disk depends on timing; the one written at close is always there. */
+/* Snapshots are written every N records and at close; at most the newest 3
+ * are kept and each matches the state hash acknowledged at its index. The
+ * snapshot thread replaces a pending snapshot by a newer one, so which
+ * multiples of N reach the disk (and so how many files there are) depends
+ * on timing; the one written at close is always there. Retention itself is
+ * test_snapshot's (sw_snapshot_write keeps exactly the newest N). */
 static void test_snapshots(void **state)
 {
     fixture_t *f = *state;
@@ -752,7 +754,7 @@ static void test_snapshots(void **state)
     size_t n = 0;
     assert_int_equal(sw_snapshot_list(f->snap, false, &idx, &n, &err),
                      SWOOSH_OK);
-    assert_int_equal(n, 3);
+    assert_true(n >= 1 && n <= 3);
     assert_int_equal(idx[0], 10);
     for (size_t i = 0; i < n; i++) {
         if (i > 0) {
