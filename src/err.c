@@ -37,6 +37,9 @@ sw_code_t sw_code_by_name(const char *name)
     return SW_C__COUNT;
 }
 
+/* Client text echoed in a rejection sentence must not smuggle control
+ * bytes, cut UTF-8 or length into it (docs/API.md: the sentence is printable
+ * ASCII), whichever module builds the sentence. */
 void sw_quote(char *out, size_t max, const char *s, size_t n)
 {
     size_t k = n > max ? max : n;
