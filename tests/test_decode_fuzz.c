@@ -634,10 +634,10 @@ static void test_state_seeds_load(void **state)
 static void test_state_mutations(void **state)
 {
     seeds_t *sd = *state;
-    enum { ROUNDS = 20000 };
+    const size_t rounds = th_fuzz_rounds(20000);
     size_t accepted = 0, changed = 0, rejected = 0, unparsed = 0;
     sw_buf_t text = SW_BUF_INIT;
-    for (size_t i = 0; i < ROUNDS; i++) {
+    for (size_t i = 0; i < rounds; i++) {
         int k = (int)(i % N_STATES);
         if (th_fuzz_below(3) == 0)
             mutate_tree(&text, sd->state[k], sd->state_len[k]);
@@ -685,8 +685,8 @@ static void test_state_mutations(void **state)
                   "not JSON %zu\n",
                   accepted, changed, rejected, unparsed);
     /* Both paths must have been exercised for the checks to mean much. */
-    assert_true(changed >= ROUNDS / 20);
-    assert_true(rejected >= ROUNDS / 10);
+    assert_true(changed >= rounds / 20);
+    assert_true(rejected >= rounds / 10);
 }
 
 /* ------------------------------------------------------------ records */
@@ -824,10 +824,10 @@ static void test_record_seeds_decode(void **state)
 static void test_record_mutations(void **state)
 {
     seeds_t *sd = *state;
-    enum { ROUNDS = 120000 };
+    const size_t rounds = th_fuzz_rounds(120000);
     size_t accepted = 0, changed = 0, rejected = 0;
     sw_buf_t text = SW_BUF_INIT;
-    for (size_t i = 0; i < ROUNDS; i++) {
+    for (size_t i = 0; i < rounds; i++) {
         const sw_buf_t *seed = &sd->recs[i % sd->n_recs];
         th_fuzz_mutate(&text, seed->data, seed->len, &rec_mut);
         /* An exact-size heap copy: ASan flags any read past its end. */
@@ -861,8 +861,8 @@ static void test_record_mutations(void **state)
     sw_buf_free(&text);
     print_message("records: accepted %zu (%zu changed), rejected %zu\n",
                   accepted, changed, rejected);
-    assert_true(changed >= ROUNDS / 10);
-    assert_true(rejected >= ROUNDS / 4);
+    assert_true(changed >= rounds / 10);
+    assert_true(rejected >= rounds / 4);
 }
 
 int main(void)

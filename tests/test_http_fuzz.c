@@ -190,11 +190,11 @@ static void check_published_hash(int port, char hash[65], uint64_t *index)
 static void test_mutated_requests(void **state)
 {
     th_server_t *s = *state;
-    enum { ROUNDS = 20000 };
+    const size_t rounds = th_fuzz_rounds(20000);
     size_t n_seeds = sizeof seeds / sizeof *seeds;
     size_t by_class[7] = {0}; /* closes, 1xx .. 5xx, other */
     sw_buf_t seed = SW_BUF_INIT, req = SW_BUF_INIT;
-    for (size_t i = 0; i < ROUNDS; i++) {
+    for (size_t i = 0; i < rounds; i++) {
         const seed_t *sd = &seeds[i % n_seeds];
         sw_buf_reset(&seed);
         sw_buf_puts(&seed, sd->head);
@@ -217,8 +217,8 @@ static void test_mutated_requests(void **state)
                   by_class[0], by_class[2], by_class[3], by_class[4],
                   by_class[5]);
     /* The accepting and the refusing paths both ran. */
-    assert_true(by_class[2] >= ROUNDS / 20);
-    assert_true(by_class[4] >= ROUNDS / 4);
+    assert_true(by_class[2] >= rounds / 20);
+    assert_true(by_class[4] >= rounds / 4);
 
     char hash[65], hash2[65];
     uint64_t index = 0, index2 = 0;

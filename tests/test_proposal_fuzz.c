@@ -155,10 +155,10 @@ static void test_seeds_are_valid(void **state)
 static void test_mutations(void **state)
 {
     (void)state;
-    enum { ROUNDS = 200000 };
+    const size_t rounds = th_fuzz_rounds(200000);
     size_t accepted = 0, rejected = 0;
     sw_buf_t body = SW_BUF_INIT;
-    for (size_t i = 0; i < ROUNDS; i++) {
+    for (size_t i = 0; i < rounds; i++) {
         const char *seed = seeds[i % (sizeof seeds / sizeof *seeds)];
         th_fuzz_mutate(&body, seed, strlen(seed), &mutator);
         const char *data = body.data ? body.data : "";
@@ -196,8 +196,8 @@ static void test_mutations(void **state)
     sw_buf_free(&body);
     print_message("accepted %zu, rejected %zu\n", accepted, rejected);
     /* Both paths must have been exercised for the checks to mean much. */
-    assert_true(accepted >= ROUNDS / 50);
-    assert_true(rejected >= ROUNDS / 2);
+    assert_true(accepted >= rounds / 50);
+    assert_true(rejected >= rounds / 2);
 }
 
 int main(void)

@@ -1,10 +1,25 @@
 /* fuzz: the seeded mutation engine (see fuzz.h). */
 #include "fuzz.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
+#define DEFAULT_SEED 0x9e3779b97f4a7c15ull
+
+static uint64_t rng;
+
+/* A decimal or 0x-hex unsigned value of the variable; dflt when it is unset
+ * or not a whole number. */
+static uint64_t env_u64(const char *name, uint64_t dflt)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return dflt;
+    char *end = NULL;
+    unsigned long long x = strtoull(v, &end, 0);
+    return *end ? dflt : (uint64_t)x;
+}
 
 /* JSON's structure and literals, spliced in besides the caller's tokens. */
 static const char *const json_tokens[] = {
@@ -15,10 +30,28 @@ static const char *const json_tokens[] = {
 /* xorshift64: fast, and the same sequence on every machine. */
 uint64_t th_fuzz_next(void)
 {
+    if (!rng) {
+        rng = env_u64("SWOOSH_FUZZ_SEED", DEFAULT_SEED);
+        if (!rng) /* xorshift's one fixed point */
+            rng = DEFAULT_SEED;
+    }
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;
     return rng;
+}
+
+size_t th_fuzz_rounds(size_t dflt)
+{
+    uint64_t scale = env_u64("SWOOSH_FUZZ_SCALE", 1);
+    if (scale == 0)
+        scale = 1;
+    if (getenv("SWOOSH_FUZZ_SEED") || getenv("SWOOSH_FUZZ_SCALE"))
+        fprintf(stderr, "fuzz: SWOOSH_FUZZ_SEED=%s rounds=%zu\n",
+                getenv("SWOOSH_FUZZ_SEED") ? getenv("SWOOSH_FUZZ_SEED")
+                                           : "(default)",
+                (size_t)(dflt * scale));
+    return (size_t)(dflt * scale);
 }
 
 /* Modulo bias is irrelevant for choosing mutations. */

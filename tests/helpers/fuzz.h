@@ -1,11 +1,13 @@
 /* fuzz: the seeded mutation engine of the fuzz tests (test_proposal_fuzz,
- * test_decode_fuzz).
+ * test_decode_fuzz, test_http_fuzz).
  *
- * A fixed xorshift64 sequence drives every choice, so a failing case number
- * is reproducible. th_fuzz_mutate() copies a seed and either applies one to
- * three "gentle" edits, which the caller defines so that many mutants stay
- * well-formed, or one to four structural ones (replace, delete, insert a
- * token, truncate, duplicate, swap).
+ * A xorshift64 sequence drives every choice, so a failing case number is
+ * reproducible. It starts from a constant, or from SWOOSH_FUZZ_SEED; and
+ * SWOOSH_FUZZ_SCALE multiplies every test's rounds (`make fuzz` sets both
+ * for a longer campaign under the sanitizers). th_fuzz_mutate() copies a seed
+ * and either applies one to three "gentle" edits, which the caller defines so
+ * that many mutants stay well-formed, or one to four structural ones (replace,
+ * delete, insert a token, truncate, duplicate, swap).
  */
 #ifndef TH_FUZZ_H
 #define TH_FUZZ_H
@@ -16,8 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The next value of the process-wide sequence (starts from a constant). */
+/* The next value of the process-wide sequence. */
 uint64_t th_fuzz_next(void);
+/* A test's round count: dflt times SWOOSH_FUZZ_SCALE (default 1). Reports
+ * the seed and the rounds on stderr when either variable is set. */
+size_t th_fuzz_rounds(size_t dflt);
 /* A value in [0, n); 0 when n is 0. */
 size_t th_fuzz_below(size_t n);
 
