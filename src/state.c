@@ -1302,12 +1302,22 @@ static bool get_str(const json_t *obj, const char *path, const char *name,
     return true;
 }
 
+/* The text of a string value naming a member of a fixed set, or NULL when v
+ * is no string or holds a NUL (a C comparison would stop there, and
+ * "READY\u0000" would load as READY: text the state cannot reproduce). */
+static const char *name_value(const json_t *v)
+{
+    if (!json_is_string(v) ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return NULL;
+    return json_string_value(v);
+}
+
 static bool get_phase(const json_t *obj, const char *path, sw_section_t sec,
                       int *out, swoosh_error *err)
 {
-    const json_t *v = json_object_get(obj, "Phase");
-    int p =
-        json_is_string(v) ? sw_phase_by_name(sec, json_string_value(v)) : -1;
+    const char *name = name_value(json_object_get(obj, "Phase"));
+    int p = name ? sw_phase_by_name(sec, name) : -1;
     if (p < 0) {
         int n;
         const char *const *t = phase_table(sec, &n);
@@ -1574,7 +1584,6 @@ static int task_ptr_cmp(const void *p, const void *q)
 static bool load_task(sw_task_t *t, const json_t *e, const char *path,
                       swoosh_error *err)
 {
-    const json_t *st;
     int status;
     if (!check_fields(e, path,
                       FIELDS("Title", "Status", "Claimant", "CreatedIndex",
@@ -1586,9 +1595,8 @@ static bool load_task(sw_task_t *t, const json_t *e, const char *path,
         !get_count(e, path, "CreatedIndex", &t->created_index, err) ||
         !get_count(e, path, "UpdatedIndex", &t->updated_index, err))
         return false;
-    st = json_object_get(e, "Status");
-    status =
-        json_is_string(st) ? sw_task_status_by_name(json_string_value(st)) : -1;
+    const char *name = name_value(json_object_get(e, "Status"));
+    status = name ? sw_task_status_by_name(name) : -1;
     if (status < 0)
         return fail(err, path_join(path, "Status").s,
                     "expected one of OPEN|CLAIMED|COMPLETED|FAILED");

@@ -419,6 +419,11 @@ static void test_from_json_rejects(void **state)
          "Ingestion.Sources[0].URI: missing field"},
         {"Control.QuarantineReason", "\"a\\u0000b\"",
          "Control.QuarantineReason: contains a NUL"},
+        /* A name with a NUL after it once loaded as the name (found by
+         * make fuzz, FUZZ_SEED=424242), text the state cannot reproduce. */
+        {"Council.Phase", "\"READY\\u0000\"", "Council.Phase: expected one of"},
+        {"Execution.Tasks.task-0001.Status", "\"OPEN\\u0000x\"",
+         "Execution.Tasks.task-0001.Status: expected one of"},
     };
     sw_state_t *base = th_state_typical(2, 3);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
