@@ -2,6 +2,8 @@
 #include "server.h"
 #include "tmpdir.h"
 
+#include "buf.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,13 +44,13 @@ static char *slurp(const char *path)
     if (!f)
         return NULL;
     size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
+    char *buf = sw_xmalloc(cap);
     size_t n;
     while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += n;
         if (cap - len < 2) {
             cap *= 2;
-            buf = realloc(buf, cap);
+            buf = sw_xrealloc(buf, cap);
         }
     }
     buf[len] = '\0';
@@ -284,7 +286,7 @@ static bool split(th_resp_t *out, const char *buf, size_t len, bool eof)
         bl = len - hl;
     }
     out->head = strndup(buf, hl);
-    out->body = malloc(bl + 1);
+    out->body = sw_xmalloc(bl + 1);
     memcpy(out->body, buf + hl, bl);
     out->body[bl] = '\0';
     out->body_len = bl;
@@ -297,7 +299,7 @@ int th_read_response(int fd, int timeout_ms, th_resp_t *out)
 {
     memset(out, 0, sizeof(*out));
     size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
+    char *buf = sw_xmalloc(cap);
     long long deadline = th_now_ms() + timeout_ms;
     int rc = -1;
     for (;;) {
@@ -310,7 +312,7 @@ int th_read_response(int fd, int timeout_ms, th_resp_t *out)
             continue;
         if (cap - len < 4096) {
             cap *= 2;
-            buf = realloc(buf, cap);
+            buf = sw_xrealloc(buf, cap);
         }
         ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
         if (n <= 0) {
