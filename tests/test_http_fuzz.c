@@ -70,7 +70,17 @@ static const seed_t seeds[] = {
     {"POST /api/v1/tasks/t-1/claim HTTP/1.1\r\nHost: t\r\nContent-Type: "
      "application/json\r\n",
      "{\"agent_id\":\"agent-a\"}"},
+    {"POST /api/v1/tasks/t-1/complete HTTP/1.1\r\nHost: t\r\nContent-Type: "
+     "application/json\r\n",
+     "{\"agent_id\":\"agent-a\",\"result\":\"ok\"}"},
     {"GET /api/v1/tasks?status=open HTTP/1.1\r\nHost: t\r\n", NULL},
+    {"POST /api/v1/opportunities/council HTTP/1.1\r\nHost: t\r\n"
+     "Content-Type: application/json\r\nIdempotency-Key: opp-1\r\n",
+     "{\"council_id\":\"c-1\",\"roles\":[{\"role_name\":\"lead\","
+     "\"required\":true}],\"quorum\":1}"},
+    {"POST /api/v1/councils/c-1/claims HTTP/1.1\r\nHost: t\r\nContent-Type: "
+     "application/json\r\n",
+     "{\"agent_id\":\"agent-a\",\"role_name\":\"lead\"}"},
 };
 
 /* HTTP's own troublemakers, besides JSON's (added by the engine). */
