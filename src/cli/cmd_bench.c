@@ -439,7 +439,8 @@ int cmd_bench(int argc, char **argv)
     }
 out:;
     double elapsed = (double)(r.measure_end - r.measure_start) / 1e9;
-    qsort(r.st.lat, r.st.n, sizeof(uint64_t), cmp_u64);
+    if (r.st.n > 1) /* lat is NULL when no request finished */
+        qsort(r.st.lat, r.st.n, sizeof(uint64_t), cmp_u64);
     double rps = elapsed > 0 ? (double)r.st.n / elapsed : 0;
     double p50 = pct(&r.st, 0.50), p90 = pct(&r.st, 0.90),
            p99 = pct(&r.st, 0.99), mx = pct(&r.st, 1.0);
