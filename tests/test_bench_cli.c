@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "proc.h"
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs `swoosh bench <args> --json` and returns its JSON line; *status is
@@ -30,13 +30,8 @@ static json_t *run_bench(const char *args, int *status)
     char cmd[2048];
     snprintf(cmd, sizeof cmd, "%s bench %s --json 2>/dev/null",
              getenv("SWOOSH_BIN"), args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     char out[4096];
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    *status = th_run(cmd, out, sizeof out);
     json_error_t je;
     json_t *j = json_loads(out, 0, &je);
     if (!j)

@@ -10,25 +10,13 @@
 
 #include <cmocka.h>
 
+#include "proc.h"
 #include "server.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-
-/* Runs a shell command line with stdout captured into out; returns the exit
- * code (-1 when the command did not exit normally). */
-static int run(const char *cmd, char *out, size_t cap)
-{
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t n = fread(out, 1, cap - 1, p);
-    out[n] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* `swoosh submit --url <server> <args>`, stderr dropped. */
 static int submit(const th_server_t *s, const char *args, char *out, size_t cap)
@@ -37,7 +25,7 @@ static int submit(const th_server_t *s, const char *args, char *out, size_t cap)
     snprintf(cmd, sizeof cmd,
              "%s submit --url http://127.0.0.1:%d %s 2>/dev/null",
              getenv("SWOOSH_BIN"), s->port, args);
-    return run(cmd, out, cap);
+    return th_run(cmd, out, cap);
 }
 
 static json_t *parse(const char *text)
@@ -108,7 +96,7 @@ static void test_submit_stdin(void **state)
              "\"idem_key\":\"cli-stdin-1\"}' | %s submit --url "
              "http://127.0.0.1:%d - 2>/dev/null",
              getenv("SWOOSH_BIN"), s->port);
-    assert_int_equal(run(cmd, out, sizeof out), 0);
+    assert_int_equal(th_run(cmd, out, sizeof out), 0);
     json_t *a = parse(out);
     assert_true(json_is_true(json_object_get(a, "success")));
     json_decref(a);
@@ -144,7 +132,7 @@ static void test_submit_failures(void **state)
              "%s submit --url http://127.0.0.1:1 --transition CONTROL_PAUSE "
              "--signer root --idem-key cli-z 2>/dev/null",
              getenv("SWOOSH_BIN"));
-    assert_int_equal(run(cmd, out, sizeof out), 1);
+    assert_int_equal(th_run(cmd, out, sizeof out), 1);
     assert_int_equal(state_index(s), before);
 }
 
@@ -168,22 +156,22 @@ static void test_hash(void **state)
     assert_int_equal(fclose(f), 0);
     th_resp_free(&r);
     snprintf(cmd, sizeof cmd, "%s hash %s 2>/dev/null", bin, path);
-    assert_int_equal(run(cmd, out, sizeof out), 0);
+    assert_int_equal(th_run(cmd, out, sizeof out), 0);
     out[strcspn(out, "\n")] = '\0';
     assert_string_equal(out,
                         json_string_value(json_object_get(st, "state_hash")));
     json_decref(st);
 
     snprintf(cmd, sizeof cmd, "%s genesis | head -n 1 | %s hash -", bin, bin);
-    assert_int_equal(run(cmd, out, sizeof out), 0);
+    assert_int_equal(th_run(cmd, out, sizeof out), 0);
     char want[256];
     snprintf(cmd, sizeof cmd, "%s genesis | sed -n 's/^state_hash //p'", bin);
-    assert_int_equal(run(cmd, want, sizeof want), 0);
+    assert_int_equal(th_run(cmd, want, sizeof want), 0);
     assert_int_equal(strlen(want), 65); /* 64 hex digits and a newline */
     assert_string_equal(out, want);
 
     snprintf(cmd, sizeof cmd, "echo nope | %s hash - 2>/dev/null", bin);
-    assert_true(run(cmd, out, sizeof out) != 0);
+    assert_true(th_run(cmd, out, sizeof out) != 0);
 }
 
 int main(void)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "proc.h"
 #include "server.h"
 #include "jsonq.h"
 
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* The seed's POST example, byte for byte (API_INTEGRATION.md "Test"). */
@@ -693,12 +693,8 @@ static void test_serve_help(void **state)
     (void)state;
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "%s serve --help", getenv("SWOOSH_BIN"));
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
     char buf[16384];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-    buf[n] = '\0';
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 0);
     const char *vars[] = {"SWOOSH_LISTEN_ADDR",
                           "SWOOSH_WAL_DIR",
                           "SWOOSH_SNAPSHOT_DIR",
@@ -732,13 +728,8 @@ static void test_bad_config(void **state)
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "%s serve --node-id XYZ 2>&1",
              getenv("SWOOSH_BIN"));
-    FILE *p = popen(cmd, "r");
     char buf[4096];
-    size_t n = fread(buf, 1, sizeof(buf) - 1, p);
-    buf[n] = '\0';
-    int st = pclose(p);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 2);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
     assert_non_null(strstr(buf, "SWOOSH_NODE_ID"));
 }
 

@@ -15,6 +15,7 @@
 #include "reducer.h"
 #include "snapshot.h"
 #include "wal.h"
+#include "proc.h"
 #include "tmpdir.h"
 
 #include <ftw.h>
@@ -23,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct fixture {
@@ -632,12 +632,7 @@ static int run_cli(const char *args, char *out, size_t n)
     const char *bin = getenv("SWOOSH_BIN");
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin, args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    size_t len = fread(out, 1, n - 1, p);
-    out[len] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return th_run(cmd, out, n);
 }
 
 /* `swoosh verify` passes a good log (exit 0) and names the bad record of a
