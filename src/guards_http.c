@@ -309,6 +309,11 @@ static void http_evaluate(void *self, const sw_proposal_t *p, sw_guards_t *out,
         bool ok =
             st == SW_GS_PASS || (st == SW_GS_ERROR && hp->fail_open[c->id]);
         sw_guard_set(out, c->id, ok);
+        if (st == SW_GS_DENY)
+            sw_log(SW_LOG_INFO, "guard_denied", "guard", sw_guard_name(c->id),
+                   "transition",
+                   p->entry != NULL ? p->entry->name : p->transition, "signer",
+                   p->signer, "reason", detail, NULL);
         if (st == SW_GS_ERROR) {
             size_t used = strlen(detail);
             snprintf(detail + used, dn - used, "; failed %s",

@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "guard_server.h"
 #include "guards.h"
+#include "log.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -157,19 +158,32 @@ static void test_pass_and_body_contract(void **state)
 }
 
 /* {"ok":false} fails the guard (GUARD_REJECTED path) with the service's
- * reason, without touching the other outcomes. */
+ * reason, without touching the other outcomes, and the refusal is logged
+ * with that reason (docs/GUARDS.md "Response"). */
 static void test_deny(void **state)
 {
     fixture_t *f = *state;
     guard_server_set(f->gs, "/quorum", GS_DENY, 0, 0);
     sw_guard_provider_t *g = open_http(f);
     sw_guard_report_t rep;
+    FILE *log = tmpfile();
+    assert_non_null(log);
+    sw_log_set_fd(fileno(log));
     sw_guards_t o = eval(g, "COUNCIL_QUORUM_CERT", "alice", &rep);
+    sw_log_set_fd(2);
     assert_false(o.quorum_ok);
     assert_true(o.policy_ok && o.license_ok);
     assert_int_equal(rep.status[SW_GUARD_QUORUM], SW_GS_DENY);
     assert_string_equal(rep.detail[SW_GUARD_QUORUM], "denied by test");
     assert_int_equal(calls(f, SW_GUARD_QUORUM), 1);
+    char line[1024] = "";
+    rewind(log);
+    assert_non_null(fgets(line, sizeof line, log));
+    assert_non_null(strstr(line, " event=guard_denied guard=QuorumOK "
+                                 "transition=COUNCIL_QUORUM_CERT "
+                                 "signer=alice reason=\"denied by test\""));
+    assert_null(fgets(line, sizeof line, log)); /* PolicyOK passed: no line */
+    fclose(log);
     sw_guards_close(g);
 }
 
