@@ -21,8 +21,13 @@ static void render(sw_buf_t *b)
                    "`SWOOSH_ERR_MAP` in `include/swoosh.h`\n"
                    "(regenerate: `SWOOSH_REGEN=1 build/test_err`). Every "
                    "HTTP error body is\n"
-                   "`{\"success\":false,\"error\":\"<sentence>\",\"code\":"
-                   "\"<CODE>\",\"state_hash\":\"…\",\"quarantined\":bool}`.\n"
+                   "`{\"code\":\"<CODE>\",\"error\":\"<sentence>\","
+                   "\"quarantined\":bool,\"state_hash\":\"…\","
+                   "\"success\":false}`,\n"
+                   "keys in sorted (canonical) order. `POLICY_VIOLATION` "
+                   "adds `\"index\"` and a repeated\n"
+                   "(idempotent) rejection adds `\"duplicate\":true` "
+                   "(docs/API.md).\n"
                    "\n## API and rejection codes\n\n"
                    "| code | HTTP status | meaning |\n|---|---|---|\n");
     for (int c = 1; c < SW_C__COUNT; c++)

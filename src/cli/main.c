@@ -20,7 +20,8 @@ static const command_t commands[] = {
      "print the genesis projection (JCS) and its state hash"},
     {"hash", cmd_hash, "hash [FILE|-]",
      "print the state hash of a projection or a GET /state answer"},
-    {"verify", cmd_verify, "verify [--wal-dir D] [--snapshot-dir D]",
+    {"verify", cmd_verify,
+     "verify [--wal-dir D] [--snapshot-dir D] [--genesis F]",
      "replay the whole log offline and check every record's hash"},
     {"log", cmd_log, "log [--from N] [--limit M] [--wal-dir D]",
      "print logged records as JSON lines"},
@@ -39,7 +40,7 @@ static void usage(FILE *out)
             "usage: swoosh [COMMAND] [ARGS]\n\ncommands:\n",
             swoosh_version());
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-44s %s\n", commands[i].usage, commands[i].doc);
+        fprintf(out, "  %-54s %s\n", commands[i].usage, commands[i].doc);
     fprintf(out, "\n  --help     this text\n  --version  print the version\n"
                  "\nWith no command, `serve` runs.\n");
 }
@@ -47,8 +48,8 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
-        if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-                          strcmp(argv[1], "-h") == 0)) {
+        if (argc >= 2 &&
+            (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
             usage(stdout);
             return SW_EXIT_OK;
         }
