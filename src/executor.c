@@ -448,6 +448,14 @@ static void maybe_snapshot(sw_executor_t *ex, const sw_view_t *v)
     ex->last_snapshot_index = v->index;
 }
 
+/* False once any sync failed (fsio: snapshots, the checkpointer's database
+ * flush) or the log failed outside a commit (a checkpoint's own write or
+ * sync): the commit path must not go on either way (docs/DECISIONS.md). */
+static bool storage_healthy(sw_executor_t *ex)
+{
+    return !sw_fsio_failed() && sw_wal_healthy(ex->wal);
+}
+
 /* One batch: evaluate each proposal in order, append every logged record in
  * ONE storage transaction (group commit), then publish and answer (SPEC
  * §1.3, §4). */
@@ -458,7 +466,7 @@ static void run_batch(sw_executor_t *ex, item_t **b, size_t n)
     swoosh_error cerr = {0};
     bool failed = false;
 
-    if (!atomic_load(&ex->storage_failed) && sw_fsio_failed())
+    if (!atomic_load(&ex->storage_failed) && !storage_healthy(ex))
         atomic_store(&ex->storage_failed, true);
     if (atomic_load(&ex->storage_failed)) {
         for (size_t i = 0; i < n; i++)
@@ -911,7 +919,7 @@ sw_code_t sw_executor_submit_wait(sw_executor_t *ex, sw_proposal_t *p,
 /* /health's storage field (SPEC §6): false after any failed commit. */
 bool sw_executor_storage_ok(sw_executor_t *ex)
 {
-    return !atomic_load(&ex->storage_failed) && !sw_fsio_failed();
+    return !atomic_load(&ex->storage_failed) && storage_healthy(ex);
 }
 
 /* Lets readers (GET /log) share the executor's log. */

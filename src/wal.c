@@ -593,19 +593,34 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
+/* A checkpoint that could not write or sync the database file fails the log
+ * like a failed commit (docs/DURABILITY.md "Failed syncs are not retried"):
+ * SQLite may already count pages as copied that never reached the disk, and
+ * their only good copy is in the WAL. So nothing more is committed (a commit
+ * on a checkpointed WAL would restart it over those frames), no further
+ * cycle runs, and sq_close() leaves the WAL file for the next start's
+ * recovery, which copies every frame again. */
+static void ckpt_failed(sqlite_wal_t *w, const char *rc, const char *error)
+{
+    atomic_store(&w->failed, true);
+    sw_log(SW_LOG_ERROR, "wal_checkpoint_failed", "rc", rc, "error", error,
+           "storage", "failed", NULL);
+}
+
 /* One PASSIVE checkpoint pass on the checkpointer's connection; returns the
- * frames in the WAL and how many of them are now in the database file. */
+ * frames in the WAL and how many of them are now in the database file.
+ * BUSY and LOCKED only mean a reader or the writer was in the way. */
 static bool ckpt_pass(sqlite_wal_t *w, int *nlog, int *nckpt)
 {
     *nlog = *nckpt = 0;
     int rc = sqlite3_wal_checkpoint_v2(w->cdb, "main",
                                        SQLITE_CHECKPOINT_PASSIVE, nlog, nckpt);
-    if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+    int prim = rc & 0xff;
+    if (prim == SQLITE_OK || prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
         return *nlog >= 0;
     char buf[16];
     snprintf(buf, sizeof buf, "%d", rc);
-    sw_log(SW_LOG_WARN, "wal_checkpoint_failed", "rc", buf, "error",
-           sqlite3_errmsg(w->cdb), NULL);
+    ckpt_failed(w, buf, sqlite3_errmsg(w->cdb));
     return false;
 }
 
@@ -635,16 +650,18 @@ static void ckpt_cycle(sqlite_wal_t *w, int min_frames)
     /* A pass that did not reach the WAL's end leaves the database file
      * unsynced; flush those pages now, so the pass under wmu syncs only
      * the tail. */
-    if (w->ckpt_fd >= 0 && fdatasync(w->ckpt_fd) != 0) {
-        sw_log(SW_LOG_WARN, "wal_checkpoint_failed", "error", strerror(errno),
-               NULL);
+    swoosh_error err = {0};
+    if (w->ckpt_fd >= 0 &&
+        sw_fsio_fdatasync(w->ckpt_fd, "log database file", &err) != SWOOSH_OK) {
+        ckpt_failed(w, "fdatasync", err.msg);
         return;
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_mutex_lock(&w->wmu);
     int before = nlog - nckpt;
-    ckpt_pass(w, &nlog, &nckpt);
+    if (!atomic_load(&w->failed))
+        ckpt_pass(w, &nlog, &nckpt);
     pthread_mutex_unlock(&w->wmu);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (sw_log_enabled(SW_LOG_DEBUG)) {
@@ -670,7 +687,8 @@ static void *ckpt_main(void *arg)
             break;
         w->ckpt_req = false;
         pthread_mutex_unlock(&w->cmu);
-        ckpt_cycle(w, (int)w->ckpt_pages);
+        if (!atomic_load(&w->failed))
+            ckpt_cycle(w, (int)w->ckpt_pages);
         pthread_mutex_lock(&w->cmu);
         /* Requests made during the cycle counted frames it checkpointed. */
         w->ckpt_req = false;
@@ -693,14 +711,23 @@ static void sq_close(sw_wal_t *base)
         sqlite3_finalize(w->wst[i]);
     for (int i = 0; i < ST__RCOUNT; i++)
         sqlite3_finalize(w->rst[i]);
+    /* Closing the last connection checkpoints and removes the -wal file. A
+     * failed log must keep it: after a failed sync the database file is not
+     * trusted, and the next start's recovery copies every frame again. */
+    if (atomic_load(&w->failed)) {
+        sqlite3 *conns[] = {w->cdb, w->rdb, w->db};
+        for (size_t i = 0; i < sizeof conns / sizeof conns[0]; i++)
+            if (conns[i] != NULL)
+                sqlite3_db_config(conns[i], SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+                                  NULL);
+    }
     sqlite3_close(w->cdb);
+    sqlite3_close(w->rdb);
+    sqlite3_close(w->db);
+    /* Only now: closing any descriptor of the file drops every POSIX lock
+     * this process holds on it, SQLite's included. */
     if (w->ckpt_fd >= 0)
         close(w->ckpt_fd);
-    sqlite3_close(w->rdb);
-    /* Closing the last connection checkpoints and removes the -wal file
-     * (on a healthy log; after a failure SQLite's own recovery applies on
-     * the next open). */
-    sqlite3_close(w->db);
     pthread_mutex_destroy(&w->wmu);
     pthread_mutex_destroy(&w->rmu);
     pthread_mutex_destroy(&w->cmu);
@@ -1028,7 +1055,8 @@ static swoosh_err_t fw_meta_set(sw_wal_t *base, const char *key,
 static bool fw_healthy(sw_wal_t *base)
 {
     fault_wal_t *w = (fault_wal_t *)base;
-    return !atomic_load(&w->failed) && sw_wal_healthy(w->inner);
+    return !atomic_load(&w->failed) && !atomic_load(&w->f->unhealthy) &&
+           sw_wal_healthy(w->inner);
 }
 
 static void fw_close(sw_wal_t *base)

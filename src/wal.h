@@ -202,6 +202,8 @@ typedef struct sw_wal_fault {
     atomic_ulong fail_append_at; /* fail the call with this 1-based number */
     atomic_bool fail_all;        /* fail every append from now on */
     atomic_bool fail_find;       /* find_idem fails */
+    atomic_bool unhealthy;       /* the log reports a failure outside a commit,
+                                    as after a failed checkpoint sync */
 } sw_wal_fault_t;
 
 /* Wraps `inner` (takes ownership) so that the appends selected by `fault`

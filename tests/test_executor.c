@@ -431,6 +431,38 @@ static void test_rollback_on_commit_failure(void **state)
     assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
 }
 
+/* A log that fails outside a commit (a checkpoint whose sync failed) fails
+ * storage at once: /health's flag drops, and the next batch is answered 503
+ * without another append, at the last committed index. */
+static void test_log_failed_outside_commit(void **state)
+{
+    fixture_t *f = *state;
+    swoosh_error err = {0};
+    sw_executor_t *probe = open_ex(f, NULL, 0, &err);
+    assert_non_null(probe);
+    assert_int_equal(sw_executor_close(probe, &err), SWOOSH_OK);
+    sw_wal_t *inner = sw_wal_open(f->wal, NULL, NULL, &err);
+    assert_non_null(inner);
+    sw_wal_fault_t fault;
+    memset(&fault, 0, sizeof fault);
+    sw_executor_t *ex = open_ex(f, sw_wal_fault_new(inner, &fault), 0, &err);
+    assert_non_null(ex);
+    sw_reply_t r;
+    submit(ex, LIC("a", "L1"), NULL, &r);
+    assert_int_equal(r.code, SW_C_OK);
+    assert_true(sw_executor_storage_ok(ex));
+
+    atomic_store(&fault.unhealthy, true);
+    assert_false(sw_executor_storage_ok(ex));
+    unsigned long appends = atomic_load(&fault.appends);
+    submit(ex, LIC("b", "L2"), NULL, &r);
+    assert_int_equal(r.code, SW_C_STORAGE_UNAVAILABLE);
+    assert_int_equal(r.index, 1);
+    assert_int_equal(atomic_load(&fault.appends), appends);
+    assert_int_equal(sw_wal_last_index(sw_executor_wal(ex)), 1);
+    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
+}
+
 /* Duplicates are recognised after a restart, with the original answer. */
 static void test_duplicate_after_restart(void **state)
 {
@@ -778,6 +810,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quarantine_logged, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rollback_on_commit_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_log_failed_outside_commit, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_after_restart, setup,
                                         teardown),

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fsio.h"
 #include "wal.h"
 #include "tmpdir.h"
 
@@ -494,6 +495,42 @@ static void test_checkpoint_restarts_wal(void **state)
     sw_wal_close(w);
 }
 
+/* A checkpoint whose flush of the database file fails marks the log failed
+ * (docs/DURABILITY.md, failed syncs): later commits are refused, and the
+ * WAL file is kept at close, so the next open recovers every committed
+ * record from it; a healthy close removes it. */
+static void test_checkpoint_sync_failure(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_options_t o = {.checkpoint_pages = SW_WAL_CHECKPOINT_MANUAL};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, &o, &err);
+    assert_non_null(w);
+    for (uint64_t next = 1; next <= 160; next += 8)
+        assert_int_equal(append_keys(w, next, 8, "cf-", &err), SWOOSH_OK);
+    assert_true(sw_wal_healthy(w));
+    sw_fsio_inject_sync_failures(1);
+    sw_wal_sqlite_checkpoint(w);
+    assert_false(sw_wal_healthy(w));
+    assert_true(sw_fsio_failed());
+    assert_int_equal(append_keys(w, 161, 1, "cf-", &err), SWOOSH_ESTORAGE);
+    assert_int_equal(sw_wal_last_index(w), 160);
+    sw_wal_close(w);
+    assert_true(file_size(*state, SW_WAL_FILE "-wal") > 0);
+
+    sw_fsio_reset_for_tests();
+    w = sw_wal_open(*state, GEN_A, &o, &err);
+    assert_non_null(w);
+    assert_true(sw_wal_healthy(w));
+    assert_int_equal(sw_wal_last_index(w), 160);
+    uint64_t count = 0;
+    assert_int_equal(sw_wal_read_from(w, 1, 0, count_fn, &count, &err),
+                     SWOOSH_OK);
+    assert_int_equal(count, 160);
+    assert_int_equal(append_keys(w, 161, 1, "cf-", &err), SWOOSH_OK);
+    sw_wal_close(w);
+    assert_int_equal(file_size(*state, SW_WAL_FILE "-wal"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -512,6 +549,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_sync_failure, setup,
                                         teardown),
         cmocka_unit_test(test_record_roundtrip),
         cmocka_unit_test(test_record_decode_rejects),
