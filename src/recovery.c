@@ -663,9 +663,10 @@ swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
     uint64_t remaining = last >= r.expect ? last - r.expect + 1 : 0;
     if (upto && upto - s->meta.index < remaining)
         remaining = upto - s->meta.index;
-    swoosh_err_t rc = remaining >= 4 * CHUNK ? replay_pipelined(log, &r, err)
-                                        : sw_wal_read_from(log, r.expect, 0,
-                                                           replay_one, &r, err);
+    swoosh_err_t rc =
+        remaining >= 4 * CHUNK
+            ? replay_pipelined(log, &r, err)
+            : sw_wal_read_from(log, r.expect, 0, replay_one, &r, err);
     if (replayed)
         *replayed = r.count;
     if (r.rc != SWOOSH_OK)
@@ -680,15 +681,20 @@ swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
 }
 
 typedef struct hash_at {
+    uint64_t index;
     char hash[65];
     bool found;
 } hash_at_t;
 
+/* Takes the state hash of the record at exactly h->index (a read from an
+ * index returns the next record after a gap). */
 static int take_hash(void *arg, const sw_wal_record_t *rec)
 {
     hash_at_t *h = arg;
-    snprintf(h->hash, sizeof h->hash, "%s", rec->state_hash);
-    h->found = true;
+    if (rec->index == h->index) {
+        snprintf(h->hash, sizeof h->hash, "%s", rec->state_hash);
+        h->found = true;
+    }
     return 1;
 }
 
@@ -750,7 +756,7 @@ swoosh_err_t sw_recovery_run(sw_wal_t *log, const char *snapshot_dir,
             continue;
         }
         if (si >= first && si > 0) {
-            hash_at_t ha = {{0}, false};
+            hash_at_t ha = {si, {0}, false};
             swoosh_error rerr = {0};
             if (sw_wal_read_from(log, si, 1, take_hash, &ha, &rerr) !=
                 SWOOSH_OK) {
