@@ -512,6 +512,14 @@ static swoosh_err_t sq_compact(sw_wal_t *base, uint64_t upto, swoosh_error *err)
         return sw_error_set(err, SWOOSH_EINVAL, 0, "wal: opened read-only");
     if (atomic_load(&w->failed))
         return sw_error_set(err, SWOOSH_ESTORAGE, 0, "wal: storage failed");
+    /* The last record stays: the log's last index is read back from it at
+     * the next open, and without it the log would restart at 1. */
+    uint64_t last = atomic_load(&w->last);
+    if (upto >= last)
+        return sw_error_set(err, SWOOSH_EINVAL, 0,
+                            "wal: compaction through %" PRIu64
+                            " would remove the last record (%" PRIu64 ")",
+                            upto, last);
     swoosh_err_t rc = SWOOSH_OK;
     pthread_mutex_lock(&w->wmu);
     sqlite3_stmt *st = w->wst[ST_COMPACT];

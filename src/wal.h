@@ -102,7 +102,8 @@ typedef struct sw_wal_ops {
     swoosh_err_t (*find_idem)(sw_wal_t *w, const char *idem_key,
                               sw_wal_read_fn fn, void *arg, bool *found,
                               swoosh_error *err);
-    /* Deletes records with index <= upto (only when configured). */
+    /* Deletes records with index <= upto (only when configured); upto must
+     * be below the last index (SWOOSH_EINVAL otherwise). */
     swoosh_err_t (*compact)(sw_wal_t *w, uint64_t upto, swoosh_error *err);
     /* *value: caller owns, free with free(); NULL when the key is absent. */
     swoosh_err_t (*meta_get)(sw_wal_t *w, const char *key, char **value,

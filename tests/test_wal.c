@@ -334,12 +334,15 @@ static void test_read_only(void **state)
     sw_wal_close(w);
 }
 
-/* Compaction drops a prefix and moves first_index. */
+/* Compaction drops a prefix and moves first_index; it never removes the
+ * last record, from which the next open reads the last index. */
 static void test_compact(void **state)
 {
     swoosh_error err = {0};
     sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
     assert_int_equal(append_keys(w, 1, 5, "k", &err), SWOOSH_OK);
+    assert_int_equal(sw_wal_compact(w, 5, &err), SWOOSH_EINVAL);
+    assert_int_equal(sw_wal_first_index(w), 1);
     assert_int_equal(sw_wal_compact(w, 2, &err), SWOOSH_OK);
     assert_int_equal(sw_wal_first_index(w), 3);
     collect_t c = {0};
