@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* One submission: the proposal (owned), its guard outcome, the waiter, and
  * what the batch decided for it. */
@@ -51,6 +52,7 @@ typedef struct idem_slot {
 struct sw_executor {
     sw_exec_config_t cfg;
     char *wal_dir, *snapshot_dir, *genesis_path;
+    int snap_lock_fd; /* SW_SNAPSHOT_LOCK_FILE: one process per directory */
     sw_wal_t *wal;
     char genesis_hash[65];
 
@@ -653,6 +655,8 @@ static void free_executor(sw_executor_t *ex)
     free(ex->wal_dir);
     free(ex->snapshot_dir);
     free(ex->genesis_path);
+    if (ex->snap_lock_fd >= 0)
+        close(ex->snap_lock_fd);
     pthread_mutex_destroy(&ex->qmu);
     pthread_cond_destroy(&ex->qcv);
     pthread_cond_destroy(&ex->qspace);
@@ -666,6 +670,7 @@ static void free_executor(sw_executor_t *ex)
 sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
 {
     sw_executor_t *ex = sw_xcalloc(1, sizeof *ex);
+    ex->snap_lock_fd = -1;
     ex->cfg = *cfg;
     ex->wal_dir = sw_xstrdup(cfg->wal_dir ? cfg->wal_dir : "data/wal");
     ex->snapshot_dir =
@@ -728,7 +733,9 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
             goto fail;
         }
     }
-    if (sw_fsio_mkdirs(ex->snapshot_dir, err) != SWOOSH_OK) {
+    if (sw_fsio_mkdirs(ex->snapshot_dir, err) != SWOOSH_OK ||
+        sw_fsio_lock(ex->snapshot_dir, SW_SNAPSHOT_LOCK_FILE, &ex->snap_lock_fd,
+                     err) != SWOOSH_OK) {
         sw_state_free(genesis);
         goto fail;
     }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,6 +95,34 @@ swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return sw_error_set(err, SWOOSH_EIO, ENOTDIR, "fsio: %s", dir);
+    return SWOOSH_OK;
+}
+
+/* SPEC §1: one executor owns the state, so one process owns its log and
+ * snapshots; a second server on the same directories would serve a state
+ * that diverges from the first's. */
+swoosh_err_t sw_fsio_lock(const char *dir, const char *name, int *fd,
+                          swoosh_error *err)
+{
+    *fd = -1;
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+        return sw_error_set(err, SWOOSH_EINVAL, 0, "fsio: path too long: %s",
+                            dir);
+    int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0)
+        return sw_error_set(err, SWOOSH_EIO, errno, "fsio: open %s", path);
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(f);
+        if (e == EWOULDBLOCK)
+            return sw_error_set(err, SWOOSH_EBUSY, 0,
+                                "%s is in use by another swoosh process (lock "
+                                "held on %s)",
+                                dir, path);
+        return sw_error_set(err, SWOOSH_EIO, e, "fsio: lock %s", path);
+    }
+    *fd = f;
     return SWOOSH_OK;
 }
 

@@ -26,6 +26,14 @@ swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err);
 /* mkdir -p with mode 0755; existing directories are fine. */
 swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err);
 
+/* Takes an exclusive advisory lock (flock) on dir/name, creating the file,
+ * without waiting: one process owns a data directory at a time. Returns the
+ * descriptor holding the lock in *fd (caller owns; closing it releases the
+ * lock, as does the process's death), or SWOOSH_EBUSY when another open
+ * description holds it — another process, or this one opened twice. */
+swoosh_err_t sw_fsio_lock(const char *dir, const char *name, int *fd,
+                          swoosh_error *err);
+
 /* Writes `len` bytes to dir/name atomically: dir/name.tmp is created,
  * written, fdatasync'd, renamed over dir/name and the directory fsync'd.
  * On any failure the tmp file is removed and dir/name is untouched. */

@@ -692,8 +692,7 @@ swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_LIMIT,
         s->lim.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
         s->lim.conn_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        s->lim.max_header_bytes, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        s->lim.max_header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d)
         return sw_error_set(err, SWOOSH_EIO, errno,

@@ -26,6 +26,8 @@
 
 #define SW_SNAPSHOT_FORMAT "swoosh-snapshot-v1"
 #define SW_SNAPSHOT_KEEP   3
+/* Locked (flock) by the executor that writes the directory's snapshots. */
+#define SW_SNAPSHOT_LOCK_FILE "swoosh-snapshots.lock"
 
 /* Appends the snapshot text for a state whose projection JCS is state_jcs
  * (borrowed) to out. */

@@ -104,6 +104,7 @@ typedef struct sqlite_wal {
     bool ckpt_req, ckpt_stop;
     sqlite3 *cdb;
     int ckpt_fd; /* the database file, for the flush before a tail pass */
+    int lock_fd; /* SW_WAL_LOCK_FILE, held while a writable log is open */
     _Atomic unsigned frames; /* WAL frames after the last commit */
 } sqlite_wal_t;
 
@@ -736,6 +737,8 @@ static void sq_close(sw_wal_t *base)
      * this process holds on it, SQLite's included. */
     if (w->ckpt_fd >= 0)
         close(w->ckpt_fd);
+    if (w->lock_fd >= 0)
+        close(w->lock_fd);
     pthread_mutex_destroy(&w->wmu);
     pthread_mutex_destroy(&w->rmu);
     pthread_mutex_destroy(&w->cmu);
@@ -870,6 +873,7 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     w->read_only = o.read_only;
     w->ckpt_pages = o.checkpoint_pages;
     w->ckpt_fd = -1;
+    w->lock_fd = -1;
     pthread_mutex_init(&w->wmu, NULL);
     pthread_mutex_init(&w->rmu, NULL);
     pthread_mutex_init(&w->cmu, NULL);
@@ -878,6 +882,9 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     w->path = sw_xmalloc(plen);
     snprintf(w->path, plen, "%s/%s", dir, SW_WAL_FILE);
 
+    if (!o.read_only &&
+        sw_fsio_lock(dir, SW_WAL_LOCK_FILE, &w->lock_fd, err) != SWOOSH_OK)
+        goto fail;
     if (o.read_only) {
         FILE *f = fopen(w->path, "rb");
         if (!f) {

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "proc.h"
 #include "server.h"
 
 #include <dirent.h>
@@ -267,6 +268,57 @@ static void test_diverged_log_exit_3(void **state)
     th_server_cleanup(&s);
 }
 
+/* One server owns a port and a data directory (SPEC §1: one executor, one
+ * state): a second `swoosh serve` on the same port, or on the same log or
+ * snapshot directory, exits 1 with a clear message instead of serving a
+ * second, diverging state, and the first server is unaffected. */
+static void test_one_owner(void **state)
+{
+    (void)state;
+    th_server_t s;
+    assert_int_equal(th_server_start(&s, NULL), 0);
+    char h1[65] = "";
+    assert_int_equal(post_n(s.port, 0, h1), 200);
+    char other[300];
+    snprintf(other, sizeof other, "%s/other", s.dir);
+    const char *bin = getenv("SWOOSH_BIN");
+    char cmd[2048], out[4096];
+    /* timeout(1) bounds a regression that would start and keep running. */
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 %s serve --listen 127.0.0.1:%d --wal-dir %s/wal "
+             "--snapshot-dir %s/snap 2>&1",
+             bin, s.port, other, other);
+    assert_int_equal(th_run(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "Address already in use"));
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 %s serve --listen 127.0.0.1:0 --wal-dir %s "
+             "--snapshot-dir %s/snap 2>&1",
+             bin, s.wal_dir, other);
+    assert_int_equal(th_run(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "in use by another swoosh process"));
+    snprintf(cmd, sizeof cmd,
+             "timeout 20 %s serve --listen 127.0.0.1:0 --wal-dir %s/wal "
+             "--snapshot-dir %s 2>&1",
+             bin, other, s.snap_dir);
+    assert_int_equal(th_run(cmd, out, sizeof out), 1);
+    assert_non_null(strstr(out, "in use by another swoosh process"));
+
+    long long idx = 0;
+    char *h = hash_of(s.port, &idx);
+    assert_string_equal(h, h1);
+    assert_int_equal(idx, 1);
+    free(h);
+    /* The lock goes with the process: a restart after SIGKILL owns the
+     * directories again. */
+    assert_int_equal(th_server_stop(&s, SIGKILL, 10000), 0);
+    assert_int_equal(th_server_restart(&s, NULL), 0);
+    h = hash_of(s.port, &idx);
+    assert_string_equal(h, h1);
+    free(h);
+    assert_int_equal(th_server_stop_clean(&s), 0);
+    th_server_cleanup(&s);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -277,6 +329,7 @@ int main(void)
         cmocka_unit_test(test_sigterm_with_log_reads),
         cmocka_unit_test(test_sighup_reload),
         cmocka_unit_test(test_diverged_log_exit_3),
+        cmocka_unit_test(test_one_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

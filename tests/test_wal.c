@@ -334,6 +334,31 @@ static void test_read_only(void **state)
     sw_wal_close(w);
 }
 
+/* One writer per log: a second writable open of the same directory fails
+ * with SWOOSH_EBUSY while the first is open (readers are fine), and
+ * succeeds once it is closed. */
+static void test_one_writer(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 1, 2, "k", &err), SWOOSH_OK);
+    swoosh_error err2 = {0};
+    assert_null(sw_wal_open(*state, GEN_A, NULL, &err2));
+    assert_int_equal(err2.code, SWOOSH_EBUSY);
+    assert_non_null(strstr(err2.msg, "in use by another swoosh process"));
+    sw_wal_options_t ro = {.read_only = true};
+    sw_wal_t *r = sw_wal_open(*state, NULL, &ro, &err);
+    assert_non_null(r);
+    sw_wal_close(r);
+    assert_int_equal(append_keys(w, 3, 1, "k", &err), SWOOSH_OK);
+    sw_wal_close(w);
+    w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(sw_wal_last_index(w), 3);
+    sw_wal_close(w);
+}
+
 /* Compaction drops a prefix and moves first_index; it never removes the
  * last record, from which the next open reads the last index. */
 static void test_compact(void **state)
@@ -550,6 +575,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_fault_wrapper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
                                         teardown),
