@@ -60,6 +60,8 @@
     X(METHOD_NOT_ALLOWED, 405, "the method is not allowed on this route")      \
     X(BODY_TOO_LARGE, 413, "the body exceeds 64 KiB")                          \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "the body must be application/json")        \
+    X(UNSUPPORTED_TRANSFER_ENCODING, 501,                                      \
+      "only the chunked transfer coding is supported")                         \
     X(OVERLOADED, 503, "the executor queue is full; retry later")              \
     X(STORAGE_UNAVAILABLE, 503, "storage failed; the node needs a restart")    \
     X(SHUTTING_DOWN, 503, "the server is shutting down")                       \

@@ -272,7 +272,13 @@ static void queue(sw_http_req_t *r, int status, const char *ctype, char *body,
                             ctype ? ctype : "application/json");
     if (status == 405 && r->allow[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow);
-    if (close_after)
+    if (status == 401) /* RFC 6750 §3: the scheme the token is for */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Bearer");
+    if (status == 503) /* overloaded, stopping, or storage failed: later */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    /* A stopping server keeps no connection open for another request. */
+    if (close_after || atomic_load(&r->srv->closing))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
     atomic_store(&r->state, RS_ANSWERED);
@@ -398,6 +404,13 @@ static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
                                     MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
     if (atomic_load(&s->closing))
         return SW_C_SHUTTING_DOWN;
+    /* libmicrohttpd 0.9.75 frames only "chunked"; with any other coding it
+     * waits for a body end that never comes, until the connection timeout.
+     * RFC 9112 §6.1: answer 501 for a coding the server does not know. */
+    const char *te = MHD_lookup_connection_value(
+        r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (te && strcasecmp(te, "chunked") != 0)
+        return SW_C_UNSUPPORTED_TRANSFER_ENCODING;
     sw_code_t c = route(s, r);
     if (c != SW_C_OK)
         return c;

@@ -258,14 +258,24 @@ static void test_disk_full_http(void **state)
     assert_string_equal(th_jstr(h, "storage"), "failed");
     assert_int_equal(th_jint(h, "index"), last_acked);
     json_decref(h);
-    /* Refused up front now, and reads still serve the committed state. */
-    json_t *j = th_post_json(srv->port, "/transition",
+    /* Refused up front now, with a Retry-After like every 503, and reads
+     * still serve the committed state. */
+    th_resp_t late;
+    assert_int_equal(th_http(srv->port, "POST", "/transition",
+                             "Content-Type: application/json\r\n",
                              "{\"transition\":\"LICENSE_REVOKED\","
                              "\"signer\":\"op\",\"idem_key\":\"late\"}",
-                             &status);
-    assert_int_equal(status, 503);
+                             &late),
+                     0);
+    assert_int_equal(late.status, 503);
+    json_t *j = th_json(&late);
     assert_string_equal(th_jstr(j, "code"), "STORAGE_UNAVAILABLE");
     json_decref(j);
+    char *retry = th_header(&late, "Retry-After");
+    assert_non_null(retry);
+    assert_string_equal(retry, "1");
+    free(retry);
+    th_resp_free(&late);
     j = th_get_json(srv->port, "/state", &status);
     assert_int_equal(status, 200);
     assert_string_equal(th_jstr(j, "state_hash"), last_hash);

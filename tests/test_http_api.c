@@ -648,6 +648,10 @@ static void test_bearer_token(void **state)
     json_t *j = th_json(&r);
     assert_error(s.port, j, r.status, 401, "UNAUTHORIZED");
     json_decref(j);
+    char *scheme = th_header(&r, "WWW-Authenticate"); /* RFC 6750 §3 */
+    assert_non_null(scheme);
+    assert_string_equal(scheme, "Bearer");
+    free(scheme);
     th_resp_free(&r);
     assert_int_equal(th_http(s.port, "POST", "/transition",
                              "Content-Type: application/json\r\n"

@@ -213,6 +213,13 @@ static void test_sigterm_with_log_reads(void **state)
             json_decref(j);
         } else if (r.status != 0) {
             assert_int_equal(r.status, 503);
+            char *retry = th_header(&r, "Retry-After");
+            char *conn = th_header(&r, "Connection");
+            assert_non_null(retry);
+            assert_non_null(conn);
+            assert_string_equal(conn, "close");
+            free(retry);
+            free(conn);
         }
         th_resp_free(&r);
         close(fds[i]);
