@@ -820,7 +820,12 @@ const char *sw_http_req_param(const sw_http_req_t *r, unsigned i)
 /* Query arguments (?projection=, ?from=, ?status=), already decoded. */
 const char *sw_http_req_query(const sw_http_req_t *r, const char *key)
 {
-    return MHD_lookup_connection_value(r->mc, MHD_GET_ARGUMENT_KIND, key);
+    const char *v = NULL;
+    size_t n = 0;
+    if (MHD_lookup_connection_value_n(r->mc, MHD_GET_ARGUMENT_KIND, key,
+                                      strlen(key), &v, &n) != MHD_YES)
+        return NULL;
+    return v ? v : ""; /* "?key" without "=": given, and empty */
 }
 
 /* Request headers (Idempotency-Key of SPEC §7, for instance). */

@@ -123,7 +123,8 @@ const char *sw_http_req_method(const sw_http_req_t *r);
 const char *sw_http_req_path(const sw_http_req_t *r);
 /* The i-th "*" segment of the matched pattern (NULL when out of range). */
 const char *sw_http_req_param(const sw_http_req_t *r, unsigned i);
-/* A query argument (decoded), NULL when absent. */
+/* A query argument (decoded), NULL when absent and "" when given without a
+ * value ("?key"); the first of repeated keys wins. */
 const char *sw_http_req_query(const sw_http_req_t *r, const char *key);
 /* A request header (case-insensitive name), NULL when absent. */
 const char *sw_http_req_header(const sw_http_req_t *r, const char *name);

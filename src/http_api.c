@@ -439,7 +439,8 @@ static void h_log(sw_http_req_t *req, void *arg)
     uint64_t from, limit;
     if (!query_u64(req, "from", 1, 1, UINT64_MAX - 1, &from)) {
         sw_http_respond_error(req, SW_C_BAD_FIELD,
-                              "from: must be an integer >= 1");
+                              "from: must be an integer in "
+                              "1..18446744073709551614");
         return;
     }
     if (!query_u64(req, "limit", LOG_LIMIT_DEFAULT, 1, LOG_LIMIT_MAX, &limit)) {

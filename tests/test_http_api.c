@@ -245,7 +245,7 @@ static void test_command_alias(void **state)
 }
 
 /* ?projection=Council answers only that section with the full state_hash;
- * an unknown section is 400 BAD_FIELD. */
+ * an unknown section, or the key without a value, is 400 BAD_FIELD. */
 static void test_projection(void **state)
 {
     th_server_t *s = *state;
@@ -264,6 +264,9 @@ static void test_projection(void **state)
     json_decref(j);
     json_decref(full);
     j = th_get_json(s->port, "/state?projection=Councill", &st);
+    assert_error(s->port, j, st, 400, "BAD_FIELD");
+    json_decref(j);
+    j = th_get_json(s->port, "/state?projection", &st);
     assert_error(s->port, j, st, 400, "BAD_FIELD");
     json_decref(j);
     /* Client text in a message is quoted as printable ASCII. */
