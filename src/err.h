@@ -60,6 +60,9 @@
     X(METHOD_NOT_ALLOWED, 405, "the method is not allowed on this route")      \
     X(BODY_TOO_LARGE, 413, "the body exceeds 64 KiB")                          \
     X(UNSUPPORTED_MEDIA_TYPE, 415, "the body must be application/json")        \
+    X(BAD_FRAMING, 400,                                                        \
+      "the body's length is given twice (Content-Length and "                  \
+      "Transfer-Encoding, or two Content-Lengths)")                            \
     X(UNSUPPORTED_TRANSFER_ENCODING, 501,                                      \
       "only the chunked transfer coding is supported")                         \
     X(OVERLOADED, 503, "the executor queue is full; retry later")              \

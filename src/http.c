@@ -394,6 +394,38 @@ static conn_t *conn_of(struct MHD_Connection *mc)
     return ci ? (conn_t *)ci->socket_context : NULL;
 }
 
+/* Counts Content-Length headers and whether their values differ. */
+typedef struct cl_scan {
+    unsigned n;
+    const char *first;
+    bool differ;
+} cl_scan_t;
+
+static enum MHD_Result scan_cl(void *arg, enum MHD_ValueKind kind,
+                               const char *key, const char *value)
+{
+    cl_scan_t *c = arg;
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    if (c->n++ == 0)
+        c->first = value ? value : "";
+    else if (strcmp(c->first, value ? value : "") != 0)
+        c->differ = true;
+    return MHD_YES;
+}
+
+/* RFC 9112 §6.3: a body framed two ways (differing Content-Length values,
+ * or Content-Length beside Transfer-Encoding) is how requests are smuggled
+ * past a proxy that reads the other framing; libmicrohttpd 0.9.75 would pick
+ * one silently. */
+static bool ambiguous_framing(sw_http_req_t *r, const char *te)
+{
+    cl_scan_t c = {0, NULL, false};
+    MHD_get_connection_values(r->mc, MHD_HEADER_KIND, scan_cl, &c);
+    return c.differ || (te && c.n > 0);
+}
+
 static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
 {
     const char *cl = MHD_lookup_connection_value(
@@ -409,6 +441,10 @@ static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
      * RFC 9112 §6.1: answer 501 for a coding the server does not know. */
     const char *te = MHD_lookup_connection_value(
         r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (ambiguous_framing(r, te)) {
+        r->has_body = true; /* answer now and close: the body is unknown */
+        return SW_C_BAD_FRAMING;
+    }
     if (te && strcasecmp(te, "chunked") != 0)
         return SW_C_UNSUPPORTED_TRANSFER_ENCODING;
     sw_code_t c = route(s, r);

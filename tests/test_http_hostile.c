@@ -317,9 +317,20 @@ static void build_cases(void)
      * (libmicrohttpd alone waited for the connection timeout). */
     add_req("transfer-encoding identity",
             "POST /transition HTTP/1.1\r\nHost: t\r\nContent-Type: "
-            "application/json\r\nTransfer-Encoding: identity\r\n"
-            "Content-Length: 2\r\n\r\n{}",
+            "application/json\r\nTransfer-Encoding: identity\r\n\r\n{}",
             EXPECT_JSON, 501, "UNSUPPORTED_TRANSFER_ENCODING");
+    /* A body framed two ways (the request-smuggling pattern) is refused
+     * before either framing is believed. */
+    add_req("content-length beside chunked",
+            "POST /transition HTTP/1.1\r\nHost: t\r\nContent-Type: "
+            "application/json\r\nContent-Length: 5\r\nTransfer-Encoding: "
+            "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+            EXPECT_JSON, 400, "BAD_FRAMING");
+    add_req("two different content-lengths",
+            "POST /transition HTTP/1.1\r\nHost: t\r\nContent-Type: "
+            "application/json\r\nContent-Length: 2\r\nContent-Length: "
+            "3\r\n\r\n{} ",
+            EXPECT_JSON, 400, "BAD_FRAMING");
     add_req("transfer-encoding gzip, chunked",
             "POST /transition HTTP/1.1\r\nHost: t\r\nContent-Type: "
             "application/json\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
