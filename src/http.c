@@ -430,21 +430,18 @@ static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
 {
     const char *cl = MHD_lookup_connection_value(
         r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    r->has_body =
-        (cl && strspn(cl, "0") != strlen(cl)) ||
-        MHD_lookup_connection_value(r->mc, MHD_HEADER_KIND,
-                                    MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
-    if (atomic_load(&s->closing))
-        return SW_C_SHUTTING_DOWN;
-    /* libmicrohttpd 0.9.75 frames only "chunked"; with any other coding it
-     * waits for a body end that never comes, until the connection timeout.
-     * RFC 9112 §6.1: answer 501 for a coding the server does not know. */
     const char *te = MHD_lookup_connection_value(
         r->mc, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    r->has_body = (cl && strspn(cl, "0") != strlen(cl)) || te != NULL;
+    if (atomic_load(&s->closing))
+        return SW_C_SHUTTING_DOWN;
     if (ambiguous_framing(r, te)) {
         r->has_body = true; /* answer now and close: the body is unknown */
         return SW_C_BAD_FRAMING;
     }
+    /* libmicrohttpd 0.9.75 frames only "chunked"; with any other coding it
+     * waits for a body end that never comes, until the connection timeout.
+     * RFC 9112 §6.1: answer 501 for a coding the server does not know. */
     if (te && strcasecmp(te, "chunked") != 0)
         return SW_C_UNSUPPORTED_TRANSFER_ENCODING;
     sw_code_t c = route(s, r);
