@@ -9,10 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SW_MAX_ID    128
-#define SW_MAX_TEXT  1024
-#define SW_MAX_ITEMS 256
-
 /* Field rows. */
 #define F_ID(n, req)                                                           \
     {                                                                          \

@@ -22,6 +22,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Size bounds of SPEC §5, one definition for proposal validation
+ * (catalog.c) and the projection loader (state_load.c), so every state the
+ * reducer builds is one the loader accepts. */
+#define SW_MAX_ID       128   /* ids, roles, map keys */
+#define SW_MAX_TEXT     1024  /* titles, results, reasons, map values */
+#define SW_MAX_ITEMS    256   /* roles, sources, resources, params, admins */
+#define SW_MAX_TASKS    65536 /* Policy.MaxTasks at most */
+#define SW_MAX_MEMBERS  4096  /* Policy.MaxMembers at most */
+#define SW_MAX_SAFE_INT 9007199254740991ULL /* 2^53-1, JCS's exact range */
+
 /* Sections in JCS order (their names sort this way), which is also the order
  * the projection object is written in. */
 typedef enum sw_section {
@@ -235,6 +245,9 @@ sw_state_t *sw_state_clone(const sw_state_t *s);
  * borrowed. */
 sw_state_t *sw_state_from_json(const json_t *proj, swoosh_error *err);
 
+/* Marks every section's and task's cache stale (a state whose fields were
+ * written directly, as the loader does). */
+void sw_state_touch_all(sw_state_t *s);
 /* Marks a section's cache stale; the reducer calls it for every section it
  * changes (Meta too). */
 void sw_state_touch(sw_state_t *s, sw_section_t sec);
