@@ -680,24 +680,6 @@ swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
     return SWOOSH_OK;
 }
 
-typedef struct hash_at {
-    uint64_t index;
-    char hash[65];
-    bool found;
-} hash_at_t;
-
-/* Takes the state hash of the record at exactly h->index (a read from an
- * index returns the next record after a gap). */
-static int take_hash(void *arg, const sw_wal_record_t *rec)
-{
-    hash_at_t *h = arg;
-    if (rec->index == h->index) {
-        snprintf(h->hash, sizeof h->hash, "%s", rec->state_hash);
-        h->found = true;
-    }
-    return 1;
-}
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -756,9 +738,10 @@ swoosh_err_t sw_recovery_run(sw_wal_t *log, const char *snapshot_dir,
             continue;
         }
         if (si >= first && si > 0) {
-            hash_at_t ha = {si, {0}, false};
+            char logged[65];
+            bool found = false;
             swoosh_error rerr = {0};
-            if (sw_wal_read_from(log, si, 1, take_hash, &ha, &rerr) !=
+            if (sw_wal_state_hash_at(log, si, logged, &found, &rerr) !=
                 SWOOSH_OK) {
                 sw_state_free(cand);
                 if (err)
@@ -766,7 +749,7 @@ swoosh_err_t sw_recovery_run(sw_wal_t *log, const char *snapshot_dir,
                 rc = rerr.code;
                 goto fail;
             }
-            if (!ha.found || ha.hash[0] == '\0' || strcmp(ha.hash, h) != 0) {
+            if (!found || logged[0] == '\0' || strcmp(logged, h) != 0) {
                 sw_log(SW_LOG_WARN, "snapshot_skipped", "index", ibuf, "reason",
                        "its hash differs from the log record's", NULL);
                 out->snapshots_skipped++;

@@ -144,6 +144,10 @@ static inline swoosh_err_t sw_wal_read_from(sw_wal_t *w, uint64_t from,
 {
     return w->ops->read_from(w, from, limit, fn, arg, err);
 }
+/* The state_hash of the record at exactly `index` into hash (64 hex + NUL);
+ * *found false when the log has no such record. Works on any log. */
+swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index, char hash[65],
+                                  bool *found, swoosh_error *err);
 static inline swoosh_err_t sw_wal_find_idem(sw_wal_t *w, const char *key,
                                             sw_wal_read_fn fn, void *arg,
                                             bool *found, swoosh_error *err)
