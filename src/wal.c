@@ -838,6 +838,15 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
     }
     if (open_conn(w->path, o.read_only, o.cache_kib, &w->db, err))
         goto fail;
+    /* SQLite opens a file it may not write read-only without a word; the
+     * first commit would then fail storage for good. Refuse to start. */
+    if (!o.read_only && sqlite3_db_readonly(w->db, "main") == 1) {
+        sw_error_set(err, SWOOSH_EIO, EACCES,
+                     "wal: %s cannot be written (check its owner, mode and "
+                     "attributes)",
+                     w->path);
+        goto fail;
+    }
     if (!o.read_only) {
         char *mode = NULL;
         if (query_text(w->db, "PRAGMA journal_mode=WAL", &mode, err))

@@ -12,11 +12,14 @@
 #include "wal.h"
 #include "tmpdir.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <linux/fs.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -334,6 +337,54 @@ static void test_read_only(void **state)
     sw_wal_close(w);
 }
 
+/* Makes path immutable (or not); false when this process or filesystem
+ * cannot (immutable files need root and ext2/3/4, XFS, btrfs...). */
+static bool set_immutable(const char *path, bool on)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return false;
+    int flags = 0;
+    bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    if (ok) {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        ok = ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    }
+    close(fd);
+    return ok;
+}
+
+/* A log file SQLite could open only read-only (here: immutable, as root
+ * would see a file it may not write) is refused at open with a clear error,
+ * instead of a server that starts healthy and fails its first commit. */
+static void test_unwritable_file(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 1, 2, "k", &err), SWOOSH_OK);
+    sw_wal_close(w);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, SW_WAL_FILE);
+    if (!set_immutable(path, true)) {
+        printf("skipped: cannot make %s immutable here\n", path);
+        skip();
+        return;
+    }
+    swoosh_error err2 = {0};
+    w = sw_wal_open(*state, GEN_A, NULL, &err2);
+    bool refused = w == NULL;
+    sw_wal_close(w);
+    assert_true(set_immutable(path, false));
+    assert_true(refused);
+    assert_non_null(strstr(err2.msg, "cannot be written"));
+    /* Writable again once the attribute is gone. */
+    w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(sw_wal_last_index(w), 2);
+    sw_wal_close(w);
+}
+
 /* One writer per log: a second writable open of the same directory fails
  * with SWOOSH_EBUSY while the first is open (readers are fine), and
  * succeeds once it is closed. */
@@ -576,6 +627,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_wrapper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
                                         teardown),
