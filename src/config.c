@@ -205,6 +205,20 @@ bool sw_config_parse_listen(const char *addr, char *host, size_t host_n,
     return true;
 }
 
+/* Names a setting that belongs to the guard provider not selected. */
+static swoosh_err_t misplaced(swoosh_error *err, size_t offset,
+                              const char *hint)
+{
+    const opt_t *o = NULL;
+    for (size_t i = 0; i < N_OPTS && !o; i++)
+        if (opts[i].offset == offset)
+            o = &opts[i];
+    SW_ASSERT(o);
+    return sw_error_set(err, SWOOSH_EINVAL, 0,
+                        "--%s / %s is set for the other guard provider; %s",
+                        o->flag, o->env, hint);
+}
+
 static swoosh_err_t validate(sw_config_t *c, swoosh_error *err)
 {
     sw_log_level_t lvl;
@@ -225,6 +239,18 @@ static swoosh_err_t validate(sw_config_t *c, swoosh_error *err)
                             "--guards / SWOOSH_GUARDS: '%s' is not static or "
                             "http",
                             c->guards);
+    /* A setting of the provider that is not selected would be ignored: a
+     * guard URL with static guards would let every proposal pass unasked. */
+    bool http = strcmp(c->guards, "http") == 0;
+    for (int i = 0; i < SW_GUARD_URL__COUNT; i++)
+        if (!http && c->guard_url[i] && *c->guard_url[i])
+            return misplaced(err,
+                             offsetof(sw_config_t, guard_url) +
+                                 (size_t)i * sizeof(c->guard_url[0]),
+                             "add --guards http (SWOOSH_GUARDS=http)");
+    if (http && c->guard_config && *c->guard_config)
+        return misplaced(err, offsetof(sw_config_t, guard_config),
+                         "the file configures --guards static");
     if (!sw_log_level_parse(c->log_level, &lvl))
         return sw_error_set(err, SWOOSH_EINVAL, 0,
                             "--log-level / SWOOSH_LOG_LEVEL: '%s' is not "
@@ -244,24 +270,23 @@ static swoosh_err_t validate(sw_config_t *c, swoosh_error *err)
     return SWOOSH_OK;
 }
 
-/* Environment first, then flags, so a flag always wins (SPEC §8: every
- * setting is a flag and an env var). */
+/* A flag wins over its environment variable (SPEC §8: every setting is a
+ * flag and an env var): flags are read first, and a variable is parsed only
+ * for settings no flag gave, so a bad value in the environment cannot stop
+ * a command line that overrides it, nor `--help`. */
 swoosh_err_t sw_config_load(sw_config_t *c, int argc, char **argv, bool *help,
                             swoosh_error *err)
 {
     swoosh_err_t rc;
+    bool given[N_OPTS] = {false};
     *help = false;
-    for (size_t i = 0; i < N_OPTS; i++) {
-        const char *v = getenv(opts[i].env);
-        if (v && (rc = set_value(c, &opts[i], v, opts[i].env, err)))
-            return rc;
-    }
-    for (int a = 1; a < argc; a++) {
-        const char *arg = argv[a];
-        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+    for (int a = 1; a < argc; a++)
+        if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {
             *help = true;
             return SWOOSH_OK;
         }
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
         if (strncmp(arg, "--", 2) != 0)
             return sw_error_set(err, SWOOSH_EINVAL, 0,
                                 "unexpected argument '%s'; see `swoosh serve "
@@ -279,6 +304,7 @@ swoosh_err_t sw_config_load(sw_config_t *c, int argc, char **argv, bool *help,
             return sw_error_set(err, SWOOSH_EINVAL, 0,
                                 "unknown flag '%s'; see `swoosh serve --help`",
                                 arg);
+        given[o - opts] = true;
         const char *v;
         if (eq)
             v = eq + 1;
@@ -292,6 +318,11 @@ swoosh_err_t sw_config_load(sw_config_t *c, int argc, char **argv, bool *help,
         char src[64];
         snprintf(src, sizeof(src), "--%s", o->flag);
         if ((rc = set_value(c, o, v, src, err)))
+            return rc;
+    }
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *v = given[i] ? NULL : getenv(opts[i].env);
+        if (v && (rc = set_value(c, &opts[i], v, opts[i].env, err)))
             return rc;
     }
     return validate(c, err);

@@ -728,16 +728,39 @@ static void test_serve_help(void **state)
         assert_non_null(strstr(buf, vars[i]));
 }
 
-/* A bad setting is a usage error (exit 2) that names the setting. */
+/* A bad setting is a usage error (exit 2) that names the setting; so is a
+ * setting of the guard provider that is not selected (a guard URL with
+ * static guards would pass every proposal unasked). A flag wins over a bad
+ * value of its variable, and --help works whatever the environment says. */
 static void test_bad_config(void **state)
 {
     (void)state;
+    const char *bin = getenv("SWOOSH_BIN");
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s serve --node-id XYZ 2>&1",
-             getenv("SWOOSH_BIN"));
-    char buf[4096];
+    char buf[16384]; /* --help is longer than 4 KiB */
+    snprintf(cmd, sizeof(cmd), "%s serve --node-id XYZ 2>&1", bin);
     assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
     assert_non_null(strstr(buf, "SWOOSH_NODE_ID"));
+    snprintf(cmd, sizeof(cmd),
+             "SWOOSH_GUARD_POLICY_URL=http://127.0.0.1:9/ %s serve 2>&1", bin);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
+    assert_non_null(strstr(buf, "SWOOSH_GUARD_POLICY_URL"));
+    assert_non_null(strstr(buf, "--guards http"));
+    snprintf(cmd, sizeof(cmd),
+             "%s serve --guards http --guard-config /etc/hostname 2>&1", bin);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
+    assert_non_null(strstr(buf, "SWOOSH_GUARD_CONFIG"));
+    snprintf(cmd, sizeof(cmd), "SWOOSH_BATCH_MAX=abc %s serve --help", bin);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 0);
+    assert_non_null(strstr(buf, "SWOOSH_BATCH_MAX"));
+    /* Overridden by its flag, the bad variable is never read: the start
+     * goes on past the settings (here to the bad listen address). */
+    snprintf(cmd, sizeof(cmd),
+             "SWOOSH_BATCH_MAX=abc %s serve --batch-max 5 --listen bad 2>&1",
+             bin);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
+    assert_null(strstr(buf, "SWOOSH_BATCH_MAX"));
+    assert_non_null(strstr(buf, "SWOOSH_LISTEN_ADDR"));
 }
 
 int main(void)
