@@ -95,6 +95,25 @@ void sw_buf_put_u64(sw_buf_t *b, uint64_t v)
     sw_buf_append(b, tmp + i, sizeof(tmp) - (size_t)i);
 }
 
+/* Numbers from flags, environment variables and query strings: strtoull
+ * would take " -1" as 2^64-1, "+3" as 3 and "5x" as 5. */
+bool sw_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || !*s)
+        return false;
+    uint64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
 void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
 {
     va_list ap;

@@ -7,16 +7,20 @@
 #ifndef SW_BUF_H
 #define SW_BUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct sw_buf {
-    char *data;  /* owned; NULL until the first append */
-    size_t len;  /* bytes in use, excluding the NUL terminator */
-    size_t cap;  /* bytes allocated */
+    char *data; /* owned; NULL until the first append */
+    size_t len; /* bytes in use, excluding the NUL terminator */
+    size_t cap; /* bytes allocated */
 } sw_buf_t;
 
-#define SW_BUF_INIT {NULL, 0, 0}
+#define SW_BUF_INIT                                                            \
+    {                                                                          \
+        NULL, 0, 0                                                             \
+    }
 
 /* Ensures room for `extra` more bytes plus the terminator. */
 void sw_buf_reserve(sw_buf_t *b, size_t extra);
@@ -25,6 +29,9 @@ void sw_buf_puts(sw_buf_t *b, const char *s);
 void sw_buf_putc(sw_buf_t *b, char c);
 /* Appends the decimal form of `v`. */
 void sw_buf_put_u64(sw_buf_t *b, uint64_t v);
+/* The inverse, strictly: true when all of `s` is decimal digits (at least
+ * one; no sign, spaces or suffix) of a value that fits in a uint64_t. */
+bool sw_parse_u64(const char *s, uint64_t *out);
 /* printf-style append. */
 void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -32,7 +39,8 @@ void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
 void sw_buf_reset(sw_buf_t *b);
 /* Frees the bytes; the buffer is SW_BUF_INIT afterwards. */
 void sw_buf_free(sw_buf_t *b);
-/* Returns the bytes and leaves the buffer empty; caller owns, free with free(). */
+/* Returns the bytes and leaves the buffer empty; caller owns, free with free().
+ */
 char *sw_buf_steal(sw_buf_t *b, size_t *len);
 
 /* Out-of-memory aborts the process (a deliberate policy; see ARCHITECTURE). */

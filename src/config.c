@@ -7,7 +7,6 @@
 #include "log.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,12 +120,8 @@ static swoosh_err_t set_value(sw_config_t *c, const opt_t *o, const char *v,
         return SWOOSH_OK;
     }
     case OPT_U64: {
-        char *end = NULL;
-        errno = 0;
-        if (!*v || !isdigit((unsigned char)v[0]))
-            goto bad_number;
-        unsigned long long n = strtoull(v, &end, 10);
-        if (errno || *end || n < o->min || n > o->max)
+        uint64_t n = 0;
+        if (!sw_parse_u64(v, &n) || n < o->min || n > o->max)
             goto bad_number;
         *(uint64_t *)field(c, o) = n;
         return SWOOSH_OK;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,37 +184,81 @@ fail_unlink:
     return rc;
 }
 
-/* Reads snapshots, genesis files and the like in one piece. */
+/* Reads snapshots, genesis files and the like in one piece, under the
+ * generous default cap (see SW_FSIO_READ_MAX in fsio.h). */
 swoosh_err_t sw_fsio_read_file(const char *path, char **data, size_t *len,
                                swoosh_error *err)
 {
+    return sw_fsio_read_file_max(path, SW_FSIO_READ_MAX, data, len, err);
+}
+
+/* Operator-named paths (--genesis, `swoosh hash FILE`, config files) may
+ * be anything: /dev/zero would be read until memory runs out and a FIFO would
+ * block start-up forever, so only a bounded regular file is read. The open
+ * is non-blocking because opening a FIFO for reading otherwise waits for a
+ * writer before fstat could reject it. */
+swoosh_err_t sw_fsio_read_file_max(const char *path, size_t max, char **data,
+                                   size_t *len, swoosh_error *err)
+{
     *data = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    swoosh_err_t rc;
+    sw_buf_t b = SW_BUF_INIT;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return sw_error_set(err,
                             errno == ENOENT ? SWOOSH_ENOTFOUND : SWOOSH_EIO,
                             errno, "fsio: open %s", path);
-    sw_buf_t b = SW_BUF_INIT;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = sw_error_set(err, SWOOSH_EIO, errno, "fsio: stat %s", path);
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = sw_error_set(err, SWOOSH_EINVAL, 0,
+                          "fsio: %s is not a regular file", path);
+        goto fail;
+    }
+    if (st.st_size < 0 || (uintmax_t)st.st_size > (uintmax_t)max) {
+        rc = sw_error_set(err, SWOOSH_EINVAL, 0,
+                          "fsio: %s is larger than %zu bytes", path, max);
+        goto fail;
+    }
+    /* Regular files ignore O_NONBLOCK, but clear it so no filesystem can
+     * return a spurious EAGAIN mid-read. */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        rc = sw_error_set(err, SWOOSH_EIO, errno, "fsio: fcntl %s", path);
+        goto fail;
+    }
     char chunk[65536];
     for (;;) {
         ssize_t r = read(fd, chunk, sizeof chunk);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            int e = errno;
-            close(fd);
-            sw_buf_free(&b);
-            return sw_error_set(err, SWOOSH_EIO, e, "fsio: read %s", path);
+            rc = sw_error_set(err, SWOOSH_EIO, errno, "fsio: read %s", path);
+            goto fail;
         }
         if (r == 0)
             break;
+        /* The file may have grown since fstat. */
+        if ((size_t)r > max - b.len) {
+            rc = sw_error_set(err, SWOOSH_EINVAL, 0,
+                              "fsio: %s is larger than %zu bytes", path, max);
+            goto fail;
+        }
         sw_buf_append(&b, chunk, (size_t)r);
     }
     close(fd);
     sw_buf_append(&b, "", 0); /* allocated and NUL-terminated */
     *data = sw_buf_steal(&b, len);
     return SWOOSH_OK;
+
+fail:
+    close(fd);
+    sw_buf_free(&b);
+    return rc;
 }
 
 /* Lets the executor and /health report a failed sync anywhere in storage. */

@@ -41,10 +41,28 @@ swoosh_err_t sw_fsio_atomic_write(const char *dir, const char *name,
                                   const void *data, size_t len,
                                   swoosh_error *err);
 
-/* Reads a whole file. *data: caller owns, free with free(); NUL-terminated
- * after *len bytes. */
+/* Default size cap of sw_fsio_read_file: 1 GiB. The largest legitimate
+ * input is a snapshot or genesis projection at the SPEC §5 bounds: 65536
+ * tasks, each with two ids (128 B) and two texts (1 KiB), every byte a C0
+ * control escaped as \u00XX (6 B), plus keys, is about 14 KiB a task, so
+ * about 0.9 GiB in all; anything larger is not a projection this build could
+ * have written. */
+#define SW_FSIO_READ_MAX ((size_t)1 << 30)
+
+/* Reads a whole regular file of at most SW_FSIO_READ_MAX bytes; same as
+ * sw_fsio_read_file_max(path, SW_FSIO_READ_MAX, …). */
 swoosh_err_t sw_fsio_read_file(const char *path, char **data, size_t *len,
                                swoosh_error *err);
+
+/* Reads a whole regular file of at most `max` bytes. *data: caller owns,
+ * free with free(); NUL-terminated after *len bytes. A missing file is
+ * SWOOSH_ENOTFOUND; a FIFO, device, directory or socket is SWOOSH_EINVAL
+ * ("… is not a regular file") and is refused without blocking (a FIFO with
+ * no writer never stalls the caller); a file larger than `max` (at open, or
+ * grown while being read) is SWOOSH_EINVAL; other failures SWOOSH_EIO. On
+ * failure *data is NULL and *len 0. */
+swoosh_err_t sw_fsio_read_file_max(const char *path, size_t max, char **data,
+                                   size_t *len, swoosh_error *err);
 
 /* True after any failed sync in this process (sticky). */
 bool sw_fsio_failed(void);

@@ -12,8 +12,8 @@
 
 #include "buf.h"
 #include "catalog.h"
+#include "fsio.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,47 +174,24 @@ static swoosh_err_t parse_fixed(json_t *obj, rules_t *r, swoosh_error *err)
     return SWOOSH_OK;
 }
 
-/* Reads the whole file (≤ 1 MiB) so the size bound holds before parsing. */
-static swoosh_err_t read_file(const char *path, sw_buf_t *b, swoosh_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return sw_error_set(err, SWOOSH_EIO, errno, "open %s: %s", path,
-                            strerror(errno));
-    swoosh_err_t rc = SWOOSH_OK;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (b->len + n > MAX_CONFIG_BYTES) {
-            rc = sw_error_set(err, SWOOSH_EINVAL, 0, "%s: larger than %d bytes",
-                              path, MAX_CONFIG_BYTES);
-            goto out_close;
-        }
-        sw_buf_append(b, chunk, n);
-    }
-    if (ferror(f))
-        rc = sw_error_set(err, SWOOSH_EIO, errno, "read %s: %s", path,
-                          strerror(errno));
-out_close:
-    fclose(f);
-    return rc;
-}
-
 /* Builds a rule set from the file at `path`; NULL with err on any problem
  * (the caller keeps its old rules). */
 static rules_t *load_rules(const char *path, swoosh_error *err)
 {
-    sw_buf_t b = SW_BUF_INIT;
+    char *text = NULL;
+    size_t len = 0;
     json_t *root = NULL;
     rules_t *r = NULL;
     json_error_t jerr;
     const char *k;
     json_t *v;
 
-    if (read_file(path, &b, err) != SWOOSH_OK)
+    /* A regular file of at most 1 MiB: a FIFO or device named here would
+     * block start-up (signals are blocked then) or a SIGHUP reload. */
+    if (sw_fsio_read_file_max(path, MAX_CONFIG_BYTES, &text, &len, err) !=
+        SWOOSH_OK)
         goto fail;
-    root =
-        json_loadb(b.data ? b.data : "", b.len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
         sw_error_set(err, SWOOSH_EINVAL, 0, "%s:%d:%d: %s", path, jerr.line,
                      jerr.column, jerr.text);
@@ -253,13 +230,13 @@ static rules_t *load_rules(const char *path, swoosh_error *err)
         }
     }
     json_decref(root);
-    sw_buf_free(&b);
+    free(text);
     return r;
 
 fail:
     rules_free(r);
     json_decref(root);
-    sw_buf_free(&b);
+    free(text);
     return NULL;
 }
 

@@ -332,18 +332,8 @@ static bool query_u64(sw_http_req_t *req, const char *key, uint64_t def,
         *out = def;
         return true;
     }
-    if (!*v || strlen(v) > 20)
-        return false;
     uint64_t n = 0;
-    for (const char *p = v; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return false;
-        uint64_t d = (uint64_t)(*p - '0');
-        if (n > (UINT64_MAX - d) / 10)
-            return false;
-        n = n * 10 + d;
-    }
-    if (n < min || n > max)
+    if (!sw_parse_u64(v, &n) || n < min || n > max)
         return false;
     *out = n;
     return true;

@@ -1,9 +1,11 @@
 // LABEL: integration
+// TIMEOUT: 180
 /* test_bench_cli: `swoosh bench`, the load client of make bench and
  * bench/compare, against the real server: it sends exactly the requests
  * it is asked for, each {n} and {h} key is unique (every proposal applies),
- * its figures are consistent, and a server it cannot reach is an error, not
- * a crash. */
+ * its figures are consistent, a server it cannot reach is an error, not
+ * a crash, and every numeric flag is parsed strictly: a bad value is a
+ * usage error (exit 2) naming the flag and its range, and nothing is sent. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,8 @@
 #include "server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -146,12 +150,163 @@ static void test_unreachable(void **state)
     json_decref(j);
 }
 
+/* A loopback listener that never accepts (non-blocking, so accept() tells
+ * whether anybody connected); returns the fd and sets *port. */
+static int idle_listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fd, 64), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+typedef struct bad_case {
+    const char *args;  /* shell words after --url */
+    const char *flag;  /* the flag the message must name */
+    const char *range; /* the range the message must state */
+} bad_case_t;
+
+/* Every malformed, non-finite or out-of-range number is refused before any
+ * connection: exit 2 (not a hang, not a silent 0-request run), a message
+ * naming the flag and its range, and the listener sees no connection. The
+ * run is bounded by timeout(1) because a NaN duration once looped forever. */
+static void test_bad_numbers_refused(void **state)
+{
+    (void)state;
+    static const bad_case_t cases[] = {
+        {"--duration nan --warmup 0", "--duration", "0.001..86400"},
+        {"--duration inf --requests 10", "--duration", "0.001..86400"},
+        {"--duration 1e300 --requests 10", "--duration", "0.001..86400"},
+        {"--duration 1e1 --requests 10", "--duration", "0.001..86400"},
+        {"--duration 0x10 --requests 10", "--duration", "0.001..86400"},
+        {"--duration 0 --requests 1", "--duration", "0.001..86400"},
+        {"--duration 0.0009 --requests 1", "--duration", "0.001..86400"},
+        {"--duration 86400.001 --requests 1", "--duration", "0.001..86400"},
+        {"--duration -1 --requests 1", "--duration", "0.001..86400"},
+        {"--duration +1 --requests 1", "--duration", "0.001..86400"},
+        {"--duration ' 1' --requests 1", "--duration", "0.001..86400"},
+        {"--duration 1s --requests 1", "--duration", "0.001..86400"},
+        {"--duration . --requests 1", "--duration", "0.001..86400"},
+        {"--duration '' --requests 1", "--duration", "0.001..86400"},
+        {"--warmup nan --requests 1", "--warmup", "0..3600"},
+        {"--warmup inf --requests 1", "--warmup", "0..3600"},
+        {"--warmup -0.5 --requests 1", "--warmup", "0..3600"},
+        {"--warmup 3600.5 --requests 1", "--warmup", "0..3600"},
+        {"--warmup 1,5 --requests 1", "--warmup", "0..3600"},
+        {"--connections 4294967297 --requests 1", "--connections", "1..10000"},
+        {"--connections 5x --requests 1", "--connections", "1..10000"},
+        {"--connections 0 --requests 1", "--connections", "1..10000"},
+        {"--connections 10001 --requests 1", "--connections", "1..10000"},
+        {"--connections +4 --requests 1", "--connections", "1..10000"},
+        {"--connections -1 --requests 1", "--connections", "1..10000"},
+        {"--connections 2.0 --requests 1", "--connections", "1..10000"},
+        {"--requests abc --duration 0.2", "--requests",
+         "0..18446744073709551615"},
+        {"--requests -1 --duration 0.2", "--requests",
+         "0..18446744073709551615"},
+        {"--requests 18446744073709551616 --duration 0.2", "--requests",
+         "0..18446744073709551615"},
+        {"--requests 1e3 --duration 0.2", "--requests",
+         "0..18446744073709551615"},
+        {"--requests ' 5' --duration 0.2", "--requests",
+         "0..18446744073709551615"},
+    };
+    int port;
+    int lfd = idle_listener(&port);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char cmd[1024], out[4096];
+        snprintf(cmd, sizeof cmd,
+                 "timeout 10 %s bench --url http://127.0.0.1:%d %s 2>&1",
+                 getenv("SWOOSH_BIN"), port, cases[k].args);
+        int st = th_run(cmd, out, sizeof out);
+        if (st != 2)
+            fail_msg("`bench %s`: exit %d, want 2; output: %s", cases[k].args,
+                     st, out);
+        if (!strstr(out, cases[k].flag) || !strstr(out, cases[k].range))
+            fail_msg("`bench %s`: message lacks \"%s\" or \"%s\": %s",
+                     cases[k].args, cases[k].flag, cases[k].range, out);
+        int c = accept(lfd, NULL, NULL);
+        if (c >= 0) {
+            close(c);
+            fail_msg("`bench %s` connected before refusing", cases[k].args);
+        }
+        assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    close(lfd);
+}
+
+/* Valid values at and near the edges of the documented ranges still run:
+ * the largest duration with a request cap, the largest request cap with a
+ * short duration, fractional seconds in both spellings, and leading zeros;
+ * the reported connections and duration are the ones given. The largest
+ * connection count is checked by parsing alone (a trailing --help stops
+ * before 10000 sockets are opened, and only after every earlier flag has
+ * been accepted). */
+static void test_valid_edges_run(void **state)
+{
+    th_server_t *s = *state;
+    char args[256];
+    int st;
+    snprintf(args, sizeof args,
+             "--url http://127.0.0.1:%d --connections 2 --requests 5 "
+             "--warmup 0 --duration 86400",
+             s->port);
+    json_t *j = run_bench(args, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal((int)num(j, "requests"), 5);
+    assert_int_equal((int)num(j, "errors"), 0);
+    assert_true(num(j, "duration_s") == 86400.0);
+    json_decref(j);
+
+    snprintf(args, sizeof args,
+             "--url http://127.0.0.1:%d --connections 1 --duration 0.3 "
+             "--warmup .1 --requests 18446744073709551615",
+             s->port);
+    j = run_bench(args, &st);
+    assert_int_equal(st, 0);
+    assert_true(num(j, "requests") >= 1);
+    assert_int_equal((int)num(j, "errors"), 0);
+    assert_true(num(j, "duration_s") == 0.3);
+    json_decref(j);
+
+    snprintf(args, sizeof args,
+             "--url http://127.0.0.1:%d --connections 0003 --duration 0.25 "
+             "--warmup 0. --requests 0",
+             s->port);
+    j = run_bench(args, &st);
+    assert_int_equal(st, 0);
+    assert_int_equal((int)num(j, "connections"), 3);
+    assert_true(num(j, "requests") >= 1);
+    assert_true(num(j, "duration_s") == 0.25);
+    json_decref(j);
+
+    snprintf(args, sizeof args,
+             "--url http://127.0.0.1:%d --connections 10000 --requests 1 "
+             "--warmup 0 --duration 1 --help",
+             s->port);
+    char cmd[512], out[4096];
+    snprintf(cmd, sizeof cmd, "%s bench %s", getenv("SWOOSH_BIN"), args);
+    assert_int_equal(th_run(cmd, out, sizeof out), 0);
+    assert_non_null(strstr(out, "1..10000"));
+    assert_non_null(strstr(out, "0.001..86400"));
+    assert_non_null(strstr(out, "0..3600"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_percentiles),
         cmocka_unit_test(test_unique_keys_all_apply),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_bad_numbers_refused),
+        cmocka_unit_test(test_valid_edges_run),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

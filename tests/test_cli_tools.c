@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "proc.h"
+#include "jsonq.h"
 #include "server.h"
 
 #include <jansson.h>
@@ -37,16 +38,6 @@ static json_t *parse(const char *text)
     return j;
 }
 
-static json_int_t state_index(const th_server_t *s)
-{
-    int http;
-    json_t *st = th_get_json(s->port, "/state", &http);
-    assert_int_equal(http, 200);
-    json_int_t i = json_integer_value(json_object_get(st, "index"));
-    json_decref(st);
-    return i;
-}
-
 static int setup(void **state)
 {
     *state = th_server_new(NULL);
@@ -67,7 +58,7 @@ static void test_submit_flags_and_retry(void **state)
         "--transition LICENSE_GRANTED --signer root --idem-key cli-lic-1 "
         "--payload '{\"license_id\":\"L-1\"}' --evidence ucxl://proof/1";
     char out[4096];
-    json_int_t before = state_index(s);
+    json_int_t before = (json_int_t)th_health_index(s->port);
     assert_int_equal(submit(s, args, out, sizeof out), 0);
     json_t *a = parse(out);
     assert_true(json_is_true(json_object_get(a, "success")));
@@ -80,7 +71,7 @@ static void test_submit_flags_and_retry(void **state)
     assert_true(json_is_true(json_object_get(b, "duplicate")));
     assert_true(json_equal(json_object_get(a, "state_hash"),
                            json_object_get(b, "state_hash")));
-    assert_int_equal(state_index(s), before + 1);
+    assert_int_equal((json_int_t)th_health_index(s->port), before + 1);
     json_decref(a);
     json_decref(b);
 }
@@ -90,7 +81,7 @@ static void test_submit_stdin(void **state)
 {
     th_server_t *s = *state;
     char cmd[2048], out[4096];
-    json_int_t before = state_index(s);
+    json_int_t before = (json_int_t)th_health_index(s->port);
     snprintf(cmd, sizeof cmd,
              "echo '{\"transition\":\"CONTROL_PAUSE\",\"signer\":\"root\","
              "\"idem_key\":\"cli-stdin-1\"}' | %s submit --url "
@@ -100,7 +91,7 @@ static void test_submit_stdin(void **state)
     json_t *a = parse(out);
     assert_true(json_is_true(json_object_get(a, "success")));
     json_decref(a);
-    assert_int_equal(state_index(s), before + 1);
+    assert_int_equal((json_int_t)th_health_index(s->port), before + 1);
 }
 
 /* A rejection prints the error body and exits 1; a usage error exits 2
@@ -109,7 +100,7 @@ static void test_submit_failures(void **state)
 {
     th_server_t *s = *state;
     char out[4096];
-    json_int_t before = state_index(s);
+    json_int_t before = (json_int_t)th_health_index(s->port);
     assert_int_equal(
         submit(s, "--transition NO_SUCH --signer root --idem-key cli-x", out,
                sizeof out),
@@ -133,7 +124,7 @@ static void test_submit_failures(void **state)
              "--signer root --idem-key cli-z 2>/dev/null",
              getenv("SWOOSH_BIN"));
     assert_int_equal(th_run(cmd, out, sizeof out), 1);
-    assert_int_equal(state_index(s), before);
+    assert_int_equal((json_int_t)th_health_index(s->port), before);
 }
 
 /* `swoosh hash` of a saved GET /state answer is the server's state_hash,

@@ -1,6 +1,7 @@
 // LABEL: unit
-/* test_fsio: atomic writes, directory creation and the sticky failed-sync
- * rule (STYLE: all durability in fsio). */
+/* test_fsio: atomic writes, directory creation, the sticky failed-sync
+ * rule (STYLE: all durability in fsio) and bounded whole-file reads that
+ * refuse anything but a regular file. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,10 +11,12 @@
 #include "tmpdir.h"
 
 #include <ftw.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 static int setup(void **state)
@@ -132,6 +135,137 @@ static void test_read_missing(void **state)
     assert_int_equal(len, 0);
 }
 
+/* Seconds a read may take before the watchdog's SIGALRM kills the test: a
+ * read that blocks on a FIFO or streams /dev/zero then fails instead of
+ * hanging or eating memory. Disarmed with alarm(0) once the call returned. */
+#define WATCHDOG_S 10
+
+/* Expects path to be refused as "not a regular file" without blocking, with
+ * the out-parameters cleared. */
+static void expect_not_regular(const char *path)
+{
+    char *data = (char *)1;
+    size_t len = 1;
+    swoosh_error err = {0};
+    alarm(WATCHDOG_S);
+    swoosh_err_t rc = sw_fsio_read_file(path, &data, &len, &err);
+    alarm(0);
+    assert_int_equal(rc, SWOOSH_EINVAL);
+    assert_non_null(strstr(err.msg, "is not a regular file"));
+    assert_non_null(strstr(err.msg, path));
+    assert_null(data);
+    assert_int_equal(len, 0);
+}
+
+/* A FIFO with no writer is refused at once instead of blocking the caller
+ * (a FIFO given as --genesis or --guard-config once hung start-up). */
+static void test_read_fifo_refused(void **state)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/fifo", (char *)*state);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    expect_not_regular(p);
+    /* Through a symbolic link too: the check is on what was opened. */
+    char l[512];
+    snprintf(l, sizeof l, "%s/link", (char *)*state);
+    assert_int_equal(symlink(p, l), 0);
+    expect_not_regular(l);
+}
+
+/* A character device that never ends (/dev/zero) is refused instead of
+ * being read until memory runs out. */
+static void test_read_dev_zero_refused(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat("/dev/zero", &st) != 0 || !S_ISCHR(st.st_mode))
+        skip();
+    expect_not_regular("/dev/zero");
+}
+
+/* A directory is refused as not a regular file (it used to be an I/O
+ * error from read()). */
+static void test_read_directory_refused(void **state)
+{
+    expect_not_regular(*state);
+}
+
+/* A regular file larger than one read chunk, holding every byte value
+ * including NUL, reads back byte-exactly and NUL-terminated, also through a
+ * symbolic link. */
+static void test_read_regular_exact(void **state)
+{
+    enum { N = 200003 };
+    unsigned char *want = malloc(N);
+    assert_non_null(want);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < N; i++) {
+        x = x * 1103515245u + 12345u;
+        want[i] = (unsigned char)(i < 256 ? i : x >> 24);
+    }
+    char p[512], l[512];
+    snprintf(p, sizeof p, "%s/blob", (char *)*state);
+    snprintf(l, sizeof l, "%s/bloblink", (char *)*state);
+    assert_int_equal(th_write_file(p, want, N), 0);
+    assert_int_equal(symlink(p, l), 0);
+    const char *paths[] = {p, l};
+    for (size_t k = 0; k < 2; k++) {
+        char *data = NULL;
+        size_t len = 0;
+        assert_int_equal(sw_fsio_read_file(paths[k], &data, &len, NULL),
+                         SWOOSH_OK);
+        assert_int_equal(len, N);
+        assert_memory_equal(data, want, N);
+        assert_int_equal(data[N], '\0');
+        free(data);
+    }
+    free(want);
+}
+
+/* The per-caller cap: a file of exactly `max` bytes is read, one byte more
+ * is refused with EINVAL naming the cap, and the default-cap reader accepts
+ * it; a missing file stays ENOTFOUND under a cap too. */
+static void test_read_cap(void **state)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/capped", (char *)*state);
+    assert_int_equal(th_write_file(p, "0123456789", 10), 0);
+    char *data = NULL;
+    size_t len = 0;
+    swoosh_error err = {0};
+    assert_int_equal(sw_fsio_read_file_max(p, 10, &data, &len, &err),
+                     SWOOSH_OK);
+    assert_int_equal(len, 10);
+    assert_string_equal(data, "0123456789");
+    free(data);
+
+    data = (char *)1;
+    len = 1;
+    assert_int_equal(sw_fsio_read_file_max(p, 9, &data, &len, &err),
+                     SWOOSH_EINVAL);
+    assert_non_null(strstr(err.msg, "larger than 9 bytes"));
+    assert_null(data);
+    assert_int_equal(len, 0);
+
+    assert_int_equal(sw_fsio_read_file_max(p, 0, &data, &len, &err),
+                     SWOOSH_EINVAL);
+    assert_null(data);
+
+    char e[512];
+    snprintf(e, sizeof e, "%s/empty", (char *)*state);
+    assert_int_equal(th_write_file(e, "", 0), 0);
+    assert_int_equal(sw_fsio_read_file_max(e, 0, &data, &len, &err), SWOOSH_OK);
+    assert_int_equal(len, 0);
+    assert_string_equal(data, "");
+    free(data);
+
+    char m[512];
+    snprintf(m, sizeof m, "%s/nope", (char *)*state);
+    assert_int_equal(sw_fsio_read_file_max(m, 10, &data, &len, &err),
+                     SWOOSH_ENOTFOUND);
+    assert_null(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -141,6 +275,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_fifo_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_dev_zero_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_directory_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_regular_exact, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_read_cap, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

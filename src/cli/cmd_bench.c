@@ -69,10 +69,15 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: swoosh bench [flags]\n\n"
             "  --url URL              server (default http://127.0.0.1:8080)\n"
-            "  --connections N        keep-alive connections (default 1)\n"
-            "  --duration S           measured seconds (default 5)\n"
-            "  --warmup S             unmeasured seconds first (default 1)\n"
-            "  --requests N           stop after N measured requests\n"
+            "  --connections N        keep-alive connections, 1..10000 "
+            "(default 1)\n"
+            "  --duration S           measured seconds, 0.001..86400 "
+            "(default 5)\n"
+            "  --warmup S             unmeasured seconds first, 0..3600 "
+            "(default 1)\n"
+            "  --requests N           stop after N measured requests, "
+            "0..2^64-1\n"
+            "                         (default 0: until the duration ends)\n"
             "  --body-template JSON   body; each {n} becomes a unique "
             "number,\n"
             "                         each {h} 16 hex digits unique per "
@@ -83,7 +88,32 @@ static void usage(FILE *out)
             "  --method M             default POST with a body, else GET\n"
             "  --token TOKEN          bearer token (default "
             "$SWOOSH_API_TOKEN)\n"
-            "  --json                 machine-readable result\n");
+            "  --json                 machine-readable result\n\n"
+            "Numbers are plain decimals: digits, and for seconds an optional "
+            "fraction\n(5, 0.5); no sign, exponent, spaces or suffix. A bad "
+            "value exits 2.\n");
+}
+
+/* Strict seconds: digits with an optional fraction ("5", "0.5", ".5",
+ * "5."), at least one digit; no sign, exponent, hex, inf or nan, so the value
+ * is always finite. */
+static bool parse_seconds(const char *s, double *out)
+{
+    const char *p = s;
+    size_t digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (!digits || *p)
+        return false;
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end != p || !(v >= 0) || v > 1e18)
+        return false;
+    *out = v;
+    return true;
 }
 
 /* splitmix64's finaliser: a bijection of 64-bit values, so distinct request
@@ -356,13 +386,41 @@ static int parse_args(int argc, char **argv, opts_t *o)
                 return -1;
             }
         } else if (!strcmp(a, "--connections")) {
-            o->connections = (unsigned)strtoul(v, NULL, 10);
+            uint64_t n;
+            if (!sw_parse_u64(v, &n) || n < 1 || n > 10000) {
+                fprintf(stderr,
+                        "swoosh bench: --connections must be a whole number "
+                        "in 1..10000, not '%s'\n",
+                        v);
+                return -1;
+            }
+            o->connections = (unsigned)n;
         } else if (!strcmp(a, "--duration")) {
-            o->duration_s = strtod(v, NULL);
+            if (!parse_seconds(v, &o->duration_s) || o->duration_s < 0.001 ||
+                o->duration_s > 86400) {
+                fprintf(stderr,
+                        "swoosh bench: --duration must be a decimal number "
+                        "of seconds in 0.001..86400, not '%s'\n",
+                        v);
+                return -1;
+            }
         } else if (!strcmp(a, "--warmup")) {
-            o->warmup_s = strtod(v, NULL);
+            if (!parse_seconds(v, &o->warmup_s) || o->warmup_s > 3600) {
+                fprintf(stderr,
+                        "swoosh bench: --warmup must be a decimal number of "
+                        "seconds in 0..3600, not '%s'\n",
+                        v);
+                return -1;
+            }
         } else if (!strcmp(a, "--requests")) {
-            o->requests = strtoull(v, NULL, 10);
+            if (!sw_parse_u64(v, &o->requests)) {
+                fprintf(stderr,
+                        "swoosh bench: --requests must be a whole number in "
+                        "0..18446744073709551615 (0: until the duration "
+                        "ends), not '%s'\n",
+                        v);
+                return -1;
+            }
         } else if (!strcmp(a, "--body-template")) {
             o->body_tpl = v;
         } else if (!strcmp(a, "--path")) {
@@ -378,12 +436,6 @@ static int parse_args(int argc, char **argv, opts_t *o)
                     a);
             return -1;
         }
-    }
-    if (o->connections < 1 || o->connections > 10000 || o->duration_s <= 0 ||
-        o->warmup_s < 0) {
-        fprintf(stderr, "swoosh bench: --connections must be 1..10000 and "
-                        "--duration > 0\n");
-        return -1;
     }
     if (!o->path)
         o->path = o->body_tpl ? "/transition" : "/health";

@@ -5,7 +5,8 @@
 #include "log.h"
 #include "wal.h"
 
-#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,21 +19,12 @@ static void usage(FILE *out)
             "Prints the logged records (canonical JSON, one per line), "
             "oldest first,\nstarting at index N (default 1); at most M "
             "records (default all).\nRead-only; safe while a server runs.\n\n"
-            "  --wal-dir D  log directory (SWOOSH_WAL_DIR, default "
-            "./data/wal)\n");
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-')
-        return false;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = v;
-    return true;
+            "  --wal-dir D  log directory, not empty (SWOOSH_WAL_DIR, "
+            "default ./data/wal)\n"
+            "  --from N     first index, a whole number >= 1 (default 1)\n"
+            "  --limit M    most records to print, a whole number >= 0;\n"
+            "               0 (the default) means all\n\n"
+            "N and M are plain decimals: digits only, no sign or spaces.\n");
 }
 
 static int print_one(void *arg, const sw_wal_record_t *r)
@@ -77,12 +69,19 @@ int cmd_log(int argc, char **argv)
             break;
         }
         if (which == 0) {
+            if (!*val) {
+                fprintf(stderr, "swoosh log: --wal-dir must not be empty\n");
+                return SW_EXIT_USAGE;
+            }
             wal_dir = val;
         } else if (which == 1 || which == 2) {
             uint64_t v;
-            if (!parse_u64(val, &v)) {
-                fprintf(stderr, "swoosh log: %s expects a number, not '%s'\n",
-                        names[which], val);
+            if (!sw_parse_u64(val, &v) || (which == 1 && v < 1)) {
+                fprintf(stderr,
+                        "swoosh log: %s must be a whole number %s, digits "
+                        "only, not '%s'\n",
+                        names[which],
+                        which == 1 ? ">= 1" : ">= 0 (0 means all)", val);
                 return SW_EXIT_USAGE;
             }
             if (which == 1)
