@@ -151,6 +151,11 @@ static void render_exec(const sw_exec_stats_t *st, sw_metrics_t *m,
            "Snapshots written since start.");
     sw_buf_printf(out, "swoosh_snapshots_written_total %llu\n",
                   (unsigned long long)st->snapshots_written);
+    header(out, "swoosh_snapshots_failed_total", "counter",
+           "Snapshots that could not be written since start (logged and "
+           "skipped; the log is complete without them).");
+    sw_buf_printf(out, "swoosh_snapshots_failed_total %llu\n",
+                  (unsigned long long)st->snapshots_failed);
     header(out, "swoosh_index", "gauge",
            "Meta.Index of the published state (logged records).");
     sw_buf_printf(out, "swoosh_index %llu\n", (unsigned long long)st->index);

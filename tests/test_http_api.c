@@ -372,6 +372,8 @@ static void test_metrics(void **state)
         "le=\"0.001\"}",
         "# TYPE swoosh_index gauge",
         "swoosh_index 1\n",
+        "# TYPE swoosh_snapshots_failed_total counter",
+        "swoosh_snapshots_failed_total 0\n",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         if (!strstr(r.body, want[i]))
