@@ -358,12 +358,16 @@ static int apply_item(replay_t *r, pitem_t *it)
                         sw_outcome_name(res.outcome), sw_code_name(res.code));
     char h[65];
     sw_state_hash(r->s, h);
-    if (memcmp(h, it->d.state_hash, 65) != 0 ||
-        strcmp(it->col_hash, it->d.state_hash) != 0)
+    if (memcmp(h, it->d.state_hash, 65) != 0)
         return diverged(r,
                         "record %" PRIu64 ": state hash mismatch: log has %s, "
                         "replay computes %s",
                         it->index, it->d.state_hash, h);
+    if (strcmp(it->col_hash, it->d.state_hash) != 0)
+        return diverged(r,
+                        "record %" PRIu64 ": the state_hash column (%s) "
+                        "differs from the record's state_hash (%s)",
+                        it->index, it->col_hash, it->d.state_hash);
     r->count++;
     r->expect++;
     if (r->upto && it->index >= r->upto)

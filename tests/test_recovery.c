@@ -244,6 +244,12 @@ static void test_snapshot_disagrees_with_log(void **state)
      * record's hash column inconsistent: divergence at 12. */
     assert_int_equal(recover(f, f->snap, &r, &err), SWOOSH_EDIVERGED);
     assert_non_null(strstr(err.msg, "record 12"));
+    /* The message shows both differing values, not one of them twice. */
+    assert_non_null(strstr(err.msg, "state_hash column"));
+    char zeros[65];
+    snprintf(zeros, sizeof zeros, "%064d", 0);
+    assert_non_null(strstr(err.msg, zeros));
+    assert_non_null(strstr(err.msg, f->hash[12]));
     assert_int_equal(r.snapshots_skipped, 1);
     assert_null(r.state);
 }
