@@ -10,6 +10,7 @@
 #include "metrics.h"
 
 #include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,8 +165,10 @@ int cmd_serve(int argc, char **argv)
                       &err) != SWOOSH_OK) {
         sw_log(SW_LOG_ERROR, "listen_failed", "addr", cfg.listen_addr, "err",
                err.msg, NULL);
-        fprintf(stderr, "swoosh: %s; is another server on that port?\n",
-                err.msg);
+        fprintf(stderr, "swoosh: %s%s\n", err.msg,
+                err.sys_errno == EADDRINUSE
+                    ? "; is another server on that port?"
+                    : "");
         rc = SW_EXIT_FAIL;
         goto out_http;
     }
