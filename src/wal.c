@@ -649,16 +649,50 @@ static void *ckpt_main(void *arg)
     return NULL;
 }
 
+static void ckpt_stop(sqlite_wal_t *w)
+{
+    if (!w->ckpt_started)
+        return;
+    pthread_mutex_lock(&w->cmu);
+    w->ckpt_stop = true;
+    pthread_cond_signal(&w->ccv);
+    pthread_mutex_unlock(&w->cmu);
+    pthread_join(w->ckpt_thread, NULL);
+    w->ckpt_started = false;
+}
+
+/* A clean shutdown leaves the log in one file, as docs/DURABILITY.md tells
+ * operators who copy it: a TRUNCATE checkpoint copies every frame and
+ * empties the -wal file, which the close then removes. When it cannot (a
+ * full disk, say), the -wal file stays, still part of the database, and the
+ * caller says so. */
+static swoosh_err_t sq_finish(sw_wal_t *base, swoosh_error *err)
+{
+    sqlite_wal_t *w = (sqlite_wal_t *)base;
+    if (w->read_only || atomic_load(&w->failed))
+        return SWOOSH_OK;
+    ckpt_stop(w);
+    pthread_mutex_lock(&w->wmu);
+    int nlog = 0, nckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(
+        w->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &nlog, &nckpt);
+    swoosh_err_t code = SWOOSH_OK;
+    if (rc != SQLITE_OK) {
+        code = sql_error(err, w->db, rc, "final checkpoint");
+        sw_error_prefix(err,
+                        "%s-wal stays and holds committed records "
+                        "(copy it with the database, or restart "
+                        "once the cause is fixed)",
+                        w->path);
+    }
+    pthread_mutex_unlock(&w->wmu);
+    return code;
+}
+
 static void sq_close(sw_wal_t *base)
 {
     sqlite_wal_t *w = (sqlite_wal_t *)base;
-    if (w->ckpt_started) {
-        pthread_mutex_lock(&w->cmu);
-        w->ckpt_stop = true;
-        pthread_cond_signal(&w->ccv);
-        pthread_mutex_unlock(&w->cmu);
-        pthread_join(w->ckpt_thread, NULL);
-    }
+    ckpt_stop(w);
     for (int i = 0; i < ST__WCOUNT; i++)
         sqlite3_finalize(w->wst[i]);
     for (int i = 0; i < ST__RCOUNT; i++)
@@ -701,6 +735,7 @@ static const sw_wal_ops_t sqlite_ops = {
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .healthy = sq_healthy,
+    .finish = sq_finish,
     .close = sq_close,
 };
 

@@ -114,6 +114,11 @@ typedef struct sw_wal_ops {
                              swoosh_error *err);
     /* True while no append has failed. */
     bool (*healthy)(sw_wal_t *w);
+    /* At a clean shutdown, leaves the log self-contained (SQLite: every
+     * frame copied into the database file, the -wal file emptied). An
+     * error means it could not; the log is still complete. NULL = nothing
+     * to do. */
+    swoosh_err_t (*finish)(sw_wal_t *w, swoosh_error *err);
     /* Flushes, closes and frees. NULL-safe via sw_wal_close(). */
     void (*close)(sw_wal_t *w);
 } sw_wal_ops_t;
@@ -172,6 +177,10 @@ static inline swoosh_err_t sw_wal_meta_set(sw_wal_t *w, const char *key,
 static inline bool sw_wal_healthy(sw_wal_t *w)
 {
     return w->ops->healthy(w);
+}
+static inline swoosh_err_t sw_wal_finish(sw_wal_t *w, swoosh_error *err)
+{
+    return w->ops->finish ? w->ops->finish(w, err) : SWOOSH_OK;
 }
 /* Closes and frees; NULL is a no-op. */
 static inline void sw_wal_close(sw_wal_t *w)

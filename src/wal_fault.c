@@ -88,6 +88,11 @@ static bool fw_healthy(sw_wal_t *base)
            sw_wal_healthy(w->inner);
 }
 
+static swoosh_err_t fw_finish(sw_wal_t *base, swoosh_error *err)
+{
+    return sw_wal_finish(((fault_wal_t *)base)->inner, err);
+}
+
 static void fw_close(sw_wal_t *base)
 {
     fault_wal_t *w = (fault_wal_t *)base;
@@ -105,6 +110,7 @@ static const sw_wal_ops_t fault_ops = {
     .meta_get = fw_meta_get,
     .meta_set = fw_meta_set,
     .healthy = fw_healthy,
+    .finish = fw_finish,
     .close = fw_close,
 };
 

@@ -413,7 +413,9 @@ static void test_rollback_on_commit_failure(void **state)
     assert_int_equal(sw_executor_submit_wait(ex, &p, &SW_GUARDS_ALL_OK, &r),
                      SW_C_STORAGE_UNAVAILABLE);
     sw_proposal_destroy(&p);
-    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
+    /* Closing says the run's storage failed (the exit status of serve). */
+    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_ESTORAGE);
+    assert_non_null(strstr(err.msg, "storage failed during the run"));
 
     ex = open_ex(f, NULL, 0, &err);
     assert_non_null(ex);
@@ -460,7 +462,7 @@ static void test_log_failed_outside_commit(void **state)
     assert_int_equal(r.index, 1);
     assert_int_equal(atomic_load(&fault.appends), appends);
     assert_int_equal(sw_wal_last_index(sw_executor_wal(ex)), 1);
-    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
+    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_ESTORAGE);
 }
 
 /* Duplicates are recognised after a restart, with the original answer. */

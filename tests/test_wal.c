@@ -337,6 +337,14 @@ static void test_read_only(void **state)
     sw_wal_close(w);
 }
 
+static long file_size(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 /* Makes path immutable (or not); false when this process or filesystem
  * cannot (immutable files need root and ext2/3/4, XFS, btrfs...). */
 static bool set_immutable(const char *path, bool on)
@@ -382,6 +390,45 @@ static void test_unwritable_file(void **state)
     w = sw_wal_open(*state, GEN_A, NULL, &err);
     assert_non_null(w);
     assert_int_equal(sw_wal_last_index(w), 2);
+    sw_wal_close(w);
+}
+
+/* At a clean shutdown finish leaves the log in one file (the -wal file
+ * emptied, then removed by the close). When it cannot (here SQLite may not
+ * truncate an immutable -wal file), it says the -wal file stays, and no
+ * record is lost. */
+static void test_finish(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 1, 3, "f", &err), SWOOSH_OK);
+    assert_true(file_size(*state, SW_WAL_FILE "-wal") > 0);
+    assert_int_equal(sw_wal_finish(w, &err), SWOOSH_OK);
+    assert_int_equal(file_size(*state, SW_WAL_FILE "-wal"), 0);
+    sw_wal_close(w);
+    assert_int_equal(file_size(*state, SW_WAL_FILE "-wal"), -1);
+
+    w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 4, 3, "f", &err), SWOOSH_OK);
+    char walpath[512];
+    snprintf(walpath, sizeof walpath, "%s/%s-wal", (char *)*state, SW_WAL_FILE);
+    if (!set_immutable(walpath, true)) {
+        sw_wal_close(w);
+        printf("skipped: cannot make %s immutable here\n", walpath);
+        skip();
+        return;
+    }
+    swoosh_error ferr = {0};
+    swoosh_err_t rc = sw_wal_finish(w, &ferr);
+    sw_wal_close(w);
+    assert_true(set_immutable(walpath, false));
+    assert_int_not_equal(rc, SWOOSH_OK);
+    assert_non_null(strstr(ferr.msg, "-wal stays"));
+    w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(sw_wal_last_index(w), 6);
     sw_wal_close(w);
 }
 
@@ -512,14 +559,6 @@ static int count_fn(void *arg, const sw_wal_record_t *r)
     return r->index == *n ? 0 : 1; /* stops early on a gap */
 }
 
-static long file_size(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    struct stat st;
-    return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
 /* A checkpoint cycle lets the next commit rewrite SQLite's WAL from its
  * start: under a steady stream of commits the WAL file stops growing after
  * the first cycle, and every record stays readable, also after a reopen. */
@@ -628,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
                                         teardown),
