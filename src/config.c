@@ -262,6 +262,14 @@ static swoosh_err_t validate(sw_config_t *c, swoosh_error *err)
         free(c->api_token);
         c->api_token = NULL;
     }
+    /* The Authorization header's value is trimmed and split at the space
+     * after "Bearer", so a token with a space or control byte could never
+     * match: refuse it rather than lock every client out. */
+    for (const char *t = c->api_token; t && *t; t++)
+        if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+            return sw_error_set(err, SWOOSH_EINVAL, 0,
+                                "--api-token / SWOOSH_API_TOKEN: the token "
+                                "must be printable ASCII without spaces");
     return SWOOSH_OK;
 }
 

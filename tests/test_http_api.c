@@ -752,6 +752,9 @@ static void test_bad_config(void **state)
              "%s serve --guards http --guard-config /etc/hostname 2>&1", bin);
     assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
     assert_non_null(strstr(buf, "SWOOSH_GUARD_CONFIG"));
+    snprintf(cmd, sizeof(cmd), "%s serve --api-token ' s3cret ' 2>&1", bin);
+    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
+    assert_non_null(strstr(buf, "SWOOSH_API_TOKEN"));
     snprintf(cmd, sizeof(cmd), "SWOOSH_BATCH_MAX=abc %s serve --help", bin);
     assert_int_equal(th_run(cmd, buf, sizeof buf), 0);
     assert_non_null(strstr(buf, "SWOOSH_BATCH_MAX"));
