@@ -677,6 +677,14 @@ static void test_cli_verify_and_log(void **state)
     assert_int_equal(run_cli(args, out, sizeof out), 3);
     assert_non_null(strstr(out, "record 7"));
 
+    /* A mistyped snapshot directory is named, not reported as 0 checked. */
+    exec_sql(f, "UPDATE log SET record=replace(record, '\"signer\":\"evil\"', "
+                "'\"signer\":\"op7\"') WHERE idx=7");
+    snprintf(args, sizeof args, "verify --wal-dir %s --snapshot-dir %s/typo",
+             f->wal, f->dir);
+    assert_int_equal(run_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "typo is not a directory"));
+
     snprintf(args, sizeof args, "verify --wal-dir %s/none", f->dir);
     assert_int_equal(run_cli(args, out, sizeof out), 1);
     assert_int_equal(run_cli("verify --bogus", out, sizeof out), 2);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static void usage(FILE *out)
@@ -213,10 +214,17 @@ int cmd_verify(int argc, char **argv)
     printf("last index:  %" PRIu64 "\n", last);
     printf("state hash:  %s\n", hash);
     printf("genesis:     %s\n", gh);
-    printf("snapshots:   %zu checked, %u unreadable", nsnap - nsnap_gone, bad);
-    if (nsnap_gone)
-        printf(", %zu pruned by the server meanwhile", nsnap_gone);
-    printf("\n");
+    struct stat sd;
+    if (stat(snap_dir, &sd) != 0 || !S_ISDIR(sd.st_mode)) {
+        /* Likely a typo in --snapshot-dir: say so instead of "0 checked". */
+        printf("snapshots:   none checked: %s is not a directory\n", snap_dir);
+    } else {
+        printf("snapshots:   %zu checked, %u unreadable", nsnap - nsnap_gone,
+               bad);
+        if (nsnap_gone)
+            printf(", %zu pruned by the server meanwhile", nsnap_gone);
+        printf("\n");
+    }
     printf("time:        %.3f s\n", dt);
     printf("records/s:   %.0f\n", dt > 0 ? (double)n / dt : 0.0);
     if (snap_diverged) {
