@@ -720,6 +720,20 @@ swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
     struct sockaddr_storage ss;
     if (!resolve(host ? host : "", port, ipv6, &ss, err))
         return SWOOSH_EINVAL;
+    /* ":PORT" means every interface, IPv6 ones included: one dual-stack
+     * socket when the host has IPv6, else IPv4 alone. */
+    bool any = !host || !*host;
+    if (any) {
+        int probe = socket(AF_INET6, SOCK_STREAM, 0);
+        if (probe >= 0) {
+            close(probe);
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            memset(&ss, 0, sizeof ss);
+            a->sin6_family = AF_INET6;
+            a->sin6_port = htons(port);
+            a->sin6_addr = in6addr_any;
+        }
+    }
     /* poll(), not epoll: libmicrohttpd 0.9.75's epoll loop fetches at most
      * 128 events per epoll_wait() and, when it got exactly 128, calls
      * epoll_wait() again with the same blocking timeout before serving them;
@@ -730,7 +744,7 @@ swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
     unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
+        flags |= any ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     unsigned pool = s->lim.threads > 1 ? s->lim.threads : 0;
     s->d = MHD_start_daemon(
         flags, port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
