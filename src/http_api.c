@@ -207,6 +207,13 @@ static void on_done(void *arg, const sw_reply_t *rep)
  * connection is suspended so no thread waits for the commit. */
 void sw_api_submit(sw_api_t *api, sw_http_req_t *req, sw_proposal_t *p)
 {
+    /* After a storage failure every proposal is refused (SPEC §4): answer
+     * at once rather than call guard services for it first. */
+    if (!sw_executor_storage_ok(api->ex)) {
+        sw_proposal_destroy(p);
+        sw_http_respond_error(req, SW_C_STORAGE_UNAVAILABLE, NULL);
+        return;
+    }
     sw_guards_t g;
     evaluate_guards(api, p, &g);
     if (!sw_http_suspend(req)) {

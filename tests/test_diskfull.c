@@ -15,6 +15,7 @@
 #include "proposal.h"
 #include "wal.h"
 #include "jsonq.h"
+#include "guard_server.h"
 #include "server.h"
 #include "tmpdir.h"
 
@@ -217,9 +218,24 @@ static void test_disk_full_http(void **state)
         assert_int_equal(fwrite(zeros, 1, sizeof zeros, f), sizeof zeros);
     assert_int_equal(fclose(f), 0);
 
-    const char *extra[] = {
-        "--wal-dir", wal, "--snapshot-dir", snap, "--snapshot-every",
-        "0",         NULL};
+    /* With an http policy guard: after the failure a proposal is refused
+     * without a call to it. */
+    guard_server_t *gs = guard_server_start();
+    assert_non_null(gs);
+    guard_server_set(gs, "/policy", GS_PASS, 0, 0);
+    char policy_url[128];
+    guard_server_url(gs, "/policy", policy_url, sizeof policy_url);
+    const char *extra[] = {"--wal-dir",
+                           wal,
+                           "--snapshot-dir",
+                           snap,
+                           "--snapshot-every",
+                           "0",
+                           "--guards",
+                           "http",
+                           "--guard-policy-url",
+                           policy_url,
+                           NULL};
     th_server_t *srv = th_server_new(extra);
     assert_non_null(srv);
     char chunk[1001];
@@ -259,8 +275,10 @@ static void test_disk_full_http(void **state)
     assert_string_equal(th_jstr(h, "storage"), "failed");
     assert_int_equal(th_jint(h, "index"), last_acked);
     json_decref(h);
-    /* Refused up front now, with a Retry-After like every 503, and reads
-     * still serve the committed state. */
+    /* Refused up front now, with a Retry-After like every 503 and no guard
+     * call, and reads still serve the committed state. */
+    unsigned policy_calls = guard_server_calls(gs, "/policy");
+    assert_true(policy_calls > 0);
     th_resp_t late;
     assert_int_equal(th_http(srv->port, "POST", "/transition",
                              "Content-Type: application/json\r\n",
@@ -277,6 +295,7 @@ static void test_disk_full_http(void **state)
     assert_string_equal(retry, "1");
     free(retry);
     th_resp_free(&late);
+    assert_int_equal(guard_server_calls(gs, "/policy"), policy_calls);
     j = th_get_json(srv->port, "/state", &status);
     assert_int_equal(status, 200);
     assert_string_equal(th_jstr(j, "state_hash"), last_hash);
@@ -299,6 +318,7 @@ static void test_disk_full_http(void **state)
     assert_string_equal(th_jstr(h, "state_hash"), last_hash);
     json_decref(h);
     th_server_free(srv);
+    guard_server_stop(gs);
 }
 
 int main(void)
