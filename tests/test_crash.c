@@ -284,7 +284,10 @@ static void test_kill9_loses_nothing(void **state)
            (long long)max_wal_bytes);
     assert_true(total_acked > 0);
     assert_true(max_wal_bytes > 0);
-    assert_true(max_wal_bytes < 4 * 1024 * 1024);
+    /* The cycles ran: kills leave 0.5-1.4 MB here, about 5 MB with the
+     * checkpointer starved (one core, two busy loops), and about 40 MB
+     * when the child has no cycles at all. */
+    assert_true(max_wal_bytes < 16 * 1024 * 1024);
     th_rm_tree(dir);
 }
 
