@@ -135,7 +135,8 @@ static void test_unreachable(void **state)
     socklen_t al = sizeof a;
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    close(fd); /* bound, never listened: connecting is refused */
+    /* Bound, never listened: connecting is refused, and keeping it bound
+     * until bench returns stops another test from taking the port. */
     char args[256];
     snprintf(args, sizeof args,
              "--url http://127.0.0.1:%d --connections 2 --duration 1 "
@@ -148,6 +149,7 @@ static void test_unreachable(void **state)
     assert_true(num(j, "errors") >= 1);
     assert_true(num(j, "p99_ms") == 0);
     json_decref(j);
+    close(fd);
 }
 
 /* A loopback listener that never accepts (non-blocking, so accept() tells

@@ -800,7 +800,8 @@ static void test_bad_config(void **state)
     assert_non_null(strstr(buf, "SWOOSH_GUARD_POLICY_URL"));
     assert_non_null(strstr(buf, "--guards http"));
     snprintf(cmd, sizeof(cmd),
-             "%s serve --guards http --guard-config /etc/hostname 2>&1", bin);
+             "%s serve --guards http --guard-config /nonexistent.json 2>&1",
+             bin);
     assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
     assert_non_null(strstr(buf, "SWOOSH_GUARD_CONFIG"));
     snprintf(cmd, sizeof(cmd), "%s serve --api-token ' s3cret ' 2>&1", bin);
