@@ -988,18 +988,15 @@ swoosh_err_t sw_executor_close(sw_executor_t *ex, swoosh_error *err)
     /* The exit status tells a supervisor what /health told clients: a run
      * whose storage failed, or a log left in two files, is no clean stop. */
     swoosh_error ferr = {0};
-    if (!sw_executor_storage_ok(ex)) {
-        swoosh_error serr = {0};
-        sw_error_set(&serr, SWOOSH_ESTORAGE, 0,
-                     "storage failed during the run; the log holds every "
-                     "acknowledged transition, and a restart recovers it");
-        if (rc == SWOOSH_OK) {
-            rc = serr.code;
-            if (err)
-                *err = serr;
-        }
-    } else if (sw_wal_finish(ex->wal, &ferr) != SWOOSH_OK && rc == SWOOSH_OK) {
-        rc = ferr.code;
+    swoosh_err_t frc = sw_executor_storage_ok(ex)
+                           ? sw_wal_finish(ex->wal, &ferr)
+                           : sw_error_set(&ferr, SWOOSH_ESTORAGE, 0,
+                                          "storage failed during the run; the "
+                                          "log holds every acknowledged "
+                                          "transition, and a restart "
+                                          "recovers it");
+    if (frc != SWOOSH_OK && rc == SWOOSH_OK) {
+        rc = frc;
         if (err)
             *err = ferr;
     }

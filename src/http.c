@@ -419,11 +419,15 @@ static enum MHD_Result scan_cl(void *arg, enum MHD_ValueKind kind,
  * or Content-Length beside Transfer-Encoding) is how requests are smuggled
  * past a proxy that reads the other framing; libmicrohttpd 0.9.75 would pick
  * one silently. */
-static bool ambiguous_framing(sw_http_req_t *r, const char *te)
+static bool ambiguous_framing(sw_http_req_t *r, const char *cl, const char *te)
 {
+    if (!cl)
+        return false;
+    if (te)
+        return true;
     cl_scan_t c = {0, NULL, false};
     MHD_get_connection_values(r->mc, MHD_HEADER_KIND, scan_cl, &c);
-    return c.differ || (te && c.n > 0);
+    return c.differ;
 }
 
 static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
@@ -435,7 +439,7 @@ static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
     r->has_body = (cl && strspn(cl, "0") != strlen(cl)) || te != NULL;
     if (atomic_load(&s->closing))
         return SW_C_SHUTTING_DOWN;
-    if (ambiguous_framing(r, te)) {
+    if (ambiguous_framing(r, cl, te)) {
         r->has_body = true; /* answer now and close: the body is unknown */
         return SW_C_BAD_FRAMING;
     }
