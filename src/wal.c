@@ -18,37 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------ any log */
-
-typedef struct hash_at {
-    uint64_t index;
-    char *hash;
-    bool found;
-} hash_at_t;
-
-static int take_hash(void *arg, const sw_wal_record_t *rec)
-{
-    hash_at_t *h = arg;
-    if (rec->index == h->index) {
-        snprintf(h->hash, 65, "%s", rec->state_hash ? rec->state_hash : "");
-        h->found = true;
-    }
-    return 1;
-}
-
-/* Snapshots are checked against the record at their index (recovery, swoosh
- * verify); a read from an index returns the next record after a gap, so the
- * index is compared too. */
-swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index, char hash[65],
-                                  bool *found, swoosh_error *err)
-{
-    hash[0] = '\0';
-    hash_at_t h = {index, hash, false};
-    swoosh_err_t rc = sw_wal_read_from(w, index, 1, take_hash, &h, err);
-    *found = rc == SWOOSH_OK && h.found;
-    return rc;
-}
-
 /* ------------------------------------------------------------ SQLite log */
 
 enum {

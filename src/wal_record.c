@@ -1,5 +1,6 @@
 /* wal_record: the canonical JSON of a log record, written by hand and read
- * back by a strict decoder (SPEC §4 record; docs/WAL-FORMAT.md). */
+ * back by a strict decoder (SPEC §4 record; docs/WAL-FORMAT.md), and the
+ * state hash of the record at an index, on any log. */
 #include "wal.h"
 
 #include "buf.h"
@@ -182,4 +183,35 @@ bool sw_wal_decode_record(const char *rec, size_t len, sw_wal_decoded_t *out,
     out->proposal = pstart;
     out->proposal_len = (size_t)(pend - pstart);
     return true;
+}
+
+/* ------------------------------------------ a record's hash, any log */
+
+typedef struct hash_at {
+    uint64_t index;
+    char *hash;
+    bool found;
+} hash_at_t;
+
+static int take_hash(void *arg, const sw_wal_record_t *rec)
+{
+    hash_at_t *h = arg;
+    if (rec->index == h->index) {
+        snprintf(h->hash, 65, "%s", rec->state_hash ? rec->state_hash : "");
+        h->found = true;
+    }
+    return 1;
+}
+
+/* Snapshots are checked against the record at their index (recovery, swoosh
+ * verify); a read from an index returns the next record after a gap, so the
+ * index is compared too. */
+swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index, char hash[65],
+                                  bool *found, swoosh_error *err)
+{
+    hash[0] = '\0';
+    hash_at_t h = {index, hash, false};
+    swoosh_err_t rc = sw_wal_read_from(w, index, 1, take_hash, &h, err);
+    *found = rc == SWOOSH_OK && h.found;
+    return rc;
 }
