@@ -122,26 +122,40 @@ static void test_unique_keys_all_apply(void **state)
     json_decref(after);
 }
 
-/* A port nobody listens on: exit 1, one error, no requests. The figures of
- * an empty run come from no samples at all (this once sorted a NULL array,
- * which UBSan stops on). */
-static void test_unreachable(void **state)
+/* A loopback socket bound to a free port; with `listen_too` a listener
+ * that never accepts (non-blocking, so accept() tells whether anybody
+ * connected), else a port on which connecting is refused. Sets *port. */
+static int loopback_socket(bool listen_too, int *port)
 {
-    (void)state;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
     struct sockaddr_in a = {.sin_family = AF_INET,
                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t al = sizeof a;
     assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    if (listen_too) {
+        assert_int_equal(listen(fd, 64), 0);
+        assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
+    }
     assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    /* Bound, never listened: connecting is refused, and keeping it bound
-     * until bench returns stops another test from taking the port. */
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* A port nobody listens on: exit 1, one error, no requests. The figures of
+ * an empty run come from no samples at all (this once sorted a NULL array,
+ * which UBSan stops on). */
+static void test_unreachable(void **state)
+{
+    (void)state;
+    /* Kept bound until bench returns, so no other test takes the port. */
+    int port;
+    int fd = loopback_socket(false, &port);
     char args[256];
     snprintf(args, sizeof args,
              "--url http://127.0.0.1:%d --connections 2 --duration 1 "
              "--warmup 0",
-             ntohs(a.sin_port));
+             port);
     int st;
     json_t *j = run_bench(args, &st);
     assert_int_equal(st, 1);
@@ -150,23 +164,6 @@ static void test_unreachable(void **state)
     assert_true(num(j, "p99_ms") == 0);
     json_decref(j);
     close(fd);
-}
-
-/* A loopback listener that never accepts (non-blocking, so accept() tells
- * whether anybody connected); returns the fd and sets *port. */
-static int idle_listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t al = sizeof a;
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(fd, 64), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
-    assert_int_equal(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-    *port = ntohs(a.sin_port);
-    return fd;
 }
 
 typedef struct bad_case {
@@ -221,7 +218,7 @@ static void test_bad_numbers_refused(void **state)
          "0..18446744073709551615"},
     };
     int port;
-    int lfd = idle_listener(&port);
+    int lfd = loopback_socket(true, &port);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         char cmd[1024], out[4096];
         snprintf(cmd, sizeof cmd,
@@ -254,40 +251,34 @@ static void test_bad_numbers_refused(void **state)
 static void test_valid_edges_run(void **state)
 {
     th_server_t *s = *state;
+    static const struct {
+        const char *flags;
+        double connections, duration_s, requests; /* requests 0: at least 1 */
+    } runs[] = {
+        {"--connections 2 --requests 5 --warmup 0 --duration 86400", 2, 86400,
+         5},
+        {"--connections 1 --duration 0.3 --warmup .1 --requests "
+         "18446744073709551615",
+         1, 0.3, 0},
+        {"--connections 0003 --duration 0.25 --warmup 0. --requests 0", 3, 0.25,
+         0},
+    };
     char args[256];
-    int st;
-    snprintf(args, sizeof args,
-             "--url http://127.0.0.1:%d --connections 2 --requests 5 "
-             "--warmup 0 --duration 86400",
-             s->port);
-    json_t *j = run_bench(args, &st);
-    assert_int_equal(st, 0);
-    assert_int_equal((int)num(j, "requests"), 5);
-    assert_int_equal((int)num(j, "errors"), 0);
-    assert_true(num(j, "duration_s") == 86400.0);
-    json_decref(j);
-
-    snprintf(args, sizeof args,
-             "--url http://127.0.0.1:%d --connections 1 --duration 0.3 "
-             "--warmup .1 --requests 18446744073709551615",
-             s->port);
-    j = run_bench(args, &st);
-    assert_int_equal(st, 0);
-    assert_true(num(j, "requests") >= 1);
-    assert_int_equal((int)num(j, "errors"), 0);
-    assert_true(num(j, "duration_s") == 0.3);
-    json_decref(j);
-
-    snprintf(args, sizeof args,
-             "--url http://127.0.0.1:%d --connections 0003 --duration 0.25 "
-             "--warmup 0. --requests 0",
-             s->port);
-    j = run_bench(args, &st);
-    assert_int_equal(st, 0);
-    assert_int_equal((int)num(j, "connections"), 3);
-    assert_true(num(j, "requests") >= 1);
-    assert_true(num(j, "duration_s") == 0.25);
-    json_decref(j);
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        snprintf(args, sizeof args, "--url http://127.0.0.1:%d %s", s->port,
+                 runs[i].flags);
+        int st;
+        json_t *j = run_bench(args, &st);
+        assert_int_equal(st, 0);
+        assert_true(num(j, "connections") == runs[i].connections);
+        assert_true(num(j, "duration_s") == runs[i].duration_s);
+        if (runs[i].requests > 0)
+            assert_true(num(j, "requests") == runs[i].requests);
+        else
+            assert_true(num(j, "requests") >= 1);
+        assert_int_equal((int)num(j, "errors"), 0);
+        json_decref(j);
+    }
 
     snprintf(args, sizeof args,
              "--url http://127.0.0.1:%d --connections 10000 --requests 1 "

@@ -788,36 +788,35 @@ static void test_serve_help(void **state)
 static void test_bad_config(void **state)
 {
     (void)state;
-    const char *bin = getenv("SWOOSH_BIN");
+    static const struct {
+        const char *env, *args;
+        int exit;
+        const char *says, *also, *never; /* in the output; NULL: no check */
+    } cases[] = {
+        {"", "--node-id XYZ", 2, "SWOOSH_NODE_ID", NULL, NULL},
+        {"SWOOSH_GUARD_POLICY_URL=http://127.0.0.1:9/", "", 2,
+         "SWOOSH_GUARD_POLICY_URL", "--guards http", NULL},
+        {"", "--guards http --guard-config /nonexistent.json", 2,
+         "SWOOSH_GUARD_CONFIG", NULL, NULL},
+        {"", "--api-token ' s3cret '", 2, "SWOOSH_API_TOKEN", NULL, NULL},
+        {"SWOOSH_BATCH_MAX=abc", "--help", 0, "SWOOSH_BATCH_MAX", NULL, NULL},
+        /* Overridden by its flag, the bad variable is never read: the
+         * start goes on past the settings (to the bad listen address). */
+        {"SWOOSH_BATCH_MAX=abc", "--batch-max 5 --listen bad", 2,
+         "SWOOSH_LISTEN_ADDR", NULL, "SWOOSH_BATCH_MAX"},
+    };
     char cmd[1024];
     char buf[16384]; /* --help is longer than 4 KiB */
-    snprintf(cmd, sizeof(cmd), "%s serve --node-id XYZ 2>&1", bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
-    assert_non_null(strstr(buf, "SWOOSH_NODE_ID"));
-    snprintf(cmd, sizeof(cmd),
-             "SWOOSH_GUARD_POLICY_URL=http://127.0.0.1:9/ %s serve 2>&1", bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
-    assert_non_null(strstr(buf, "SWOOSH_GUARD_POLICY_URL"));
-    assert_non_null(strstr(buf, "--guards http"));
-    snprintf(cmd, sizeof(cmd),
-             "%s serve --guards http --guard-config /nonexistent.json 2>&1",
-             bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
-    assert_non_null(strstr(buf, "SWOOSH_GUARD_CONFIG"));
-    snprintf(cmd, sizeof(cmd), "%s serve --api-token ' s3cret ' 2>&1", bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
-    assert_non_null(strstr(buf, "SWOOSH_API_TOKEN"));
-    snprintf(cmd, sizeof(cmd), "SWOOSH_BATCH_MAX=abc %s serve --help", bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 0);
-    assert_non_null(strstr(buf, "SWOOSH_BATCH_MAX"));
-    /* Overridden by its flag, the bad variable is never read: the start
-     * goes on past the settings (here to the bad listen address). */
-    snprintf(cmd, sizeof(cmd),
-             "SWOOSH_BATCH_MAX=abc %s serve --batch-max 5 --listen bad 2>&1",
-             bin);
-    assert_int_equal(th_run(cmd, buf, sizeof buf), 2);
-    assert_null(strstr(buf, "SWOOSH_BATCH_MAX"));
-    assert_non_null(strstr(buf, "SWOOSH_LISTEN_ADDR"));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof(cmd), "%s %s serve %s 2>&1", cases[i].env,
+                 getenv("SWOOSH_BIN"), cases[i].args);
+        assert_int_equal(th_run(cmd, buf, sizeof buf), cases[i].exit);
+        assert_non_null(strstr(buf, cases[i].says));
+        if (cases[i].also)
+            assert_non_null(strstr(buf, cases[i].also));
+        if (cases[i].never)
+            assert_null(strstr(buf, cases[i].never));
+    }
 }
 
 int main(void)
