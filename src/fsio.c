@@ -74,8 +74,25 @@ swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err)
     return rc;
 }
 
+/* Syncs the directory holding `path`'s last component, so that an entry
+ * just created there survives a power loss. */
+static swoosh_err_t fsync_parent(const char *path, swoosh_error *err)
+{
+    char parent[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return sw_fsio_fsync_dir(".", err);
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    memcpy(parent, path, len);
+    parent[len] = '\0';
+    return sw_fsio_fsync_dir(parent, err);
+}
+
 /* Creates the data directories operators name on the command line, parents
- * included, like `mkdir -p`. */
+ * included, like `mkdir -p`. Each directory it creates is made durable in
+ * its parent before the next is created, so the first commit into a new data
+ * directory cannot outlive the directory itself on a file system that does
+ * not order metadata (POSIX promises nothing without the parent's fsync). */
 swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err)
 {
     char path[PATH_MAX];
@@ -89,8 +106,13 @@ swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err)
             continue;
         char saved = path[i];
         path[i] = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        if (mkdir(path, 0755) == 0) {
+            swoosh_err_t rc = fsync_parent(path, err);
+            if (rc != SWOOSH_OK)
+                return rc;
+        } else if (errno != EEXIST) {
             return sw_error_set(err, SWOOSH_EIO, errno, "fsio: mkdir %s", path);
+        }
         path[i] = saved;
     }
     struct stat st;

@@ -23,7 +23,8 @@ swoosh_err_t sw_fsio_fdatasync(int fd, const char *what, swoosh_error *err);
 swoosh_err_t sw_fsio_fsync(int fd, const char *what, swoosh_error *err);
 /* Opens the directory `dir` and fsyncs it (makes renames/creates durable). */
 swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err);
-/* mkdir -p with mode 0755; existing directories are fine. */
+/* mkdir -p with mode 0755; existing directories are fine. The parent of
+ * each directory it creates is fsynced (same sticky-failure rules). */
 swoosh_err_t sw_fsio_mkdirs(const char *dir, swoosh_error *err);
 
 /* Takes an exclusive advisory lock (flock) on dir/name, creating the file,

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------ SQLite log */
@@ -264,6 +265,16 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/* True once the database file has no name left (`rm -rf` of the WAL
+ * directory under a running server): SQLite goes on committing into the
+ * unlinked inode, and all of it is lost when the process exits. One fstat
+ * per commit, checked before any waiter is answered. */
+static bool log_unlinked(const sqlite_wal_t *w)
+{
+    struct stat st;
+    return fstat(w->ckpt_fd, &st) != 0 || st.st_nlink == 0;
+}
+
 static swoosh_err_t sq_append_batch(sw_wal_t *base, const sw_wal_record_t *recs,
                                     size_t n, swoosh_error *err)
 {
@@ -319,6 +330,13 @@ static swoosh_err_t sq_append_batch(sw_wal_t *base, const sw_wal_record_t *recs,
     if (src != SQLITE_DONE) {
         rc = sql_error(err, w->db, src, "commit");
         goto rollback;
+    }
+    if (log_unlinked(w)) {
+        rc = sw_error_set(err, SWOOSH_ESTORAGE, 0,
+                          "wal: %s was deleted while the server had it open; "
+                          "commits to it would be gone at the next start",
+                          w->path);
+        goto fail;
     }
     atomic_store(&w->last, recs[n - 1].index);
     if (atomic_load(&w->first) > recs[0].index)
@@ -933,6 +951,10 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
                       err))
             goto fail;
         w->ckpt_fd = open(w->path, O_RDONLY | O_CLOEXEC);
+        if (w->ckpt_fd < 0) {
+            sw_error_set(err, SWOOSH_EIO, errno, "wal: open %s", w->path);
+            goto fail;
+        }
         sqlite3_wal_hook(w->db, wal_hook, w);
         if (pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
             sw_error_set(err, SWOOSH_EIO, errno,

@@ -321,11 +321,56 @@ static void test_disk_full_http(void **state)
     guard_server_stop(gs);
 }
 
+/* `rm -rf` of the WAL directory under a running server: the next commit is
+ * refused with 503 (its records went to a file with no name left), /health
+ * turns 503, and SIGTERM exits 1. Nothing acknowledged was written after the
+ * deletion. Needs no mount. */
+static void test_wal_dir_deleted_http(void **state)
+{
+    (void)state;
+    char wal[256], snap[256];
+    snprintf(wal, sizeof wal, "%s/dwal", base);
+    snprintf(snap, sizeof snap, "%s/dsnap", base);
+    const char *extra[] = {"--wal-dir", wal, "--snapshot-dir", snap, NULL};
+    th_server_t *srv = th_server_new(extra);
+    assert_non_null(srv);
+    int status = 0;
+    json_t *j = th_post_json(srv->port, "/transition",
+                             "{\"transition\":\"LICENSE_GRANTED\","
+                             "\"signer\":\"op\",\"idem_key\":\"before\"}",
+                             &status);
+    assert_int_equal(status, 200);
+    char hash[65];
+    snprintf(hash, sizeof hash, "%s", th_jstr(j, "state_hash"));
+    json_decref(j);
+    th_rm_tree(wal);
+    j = th_post_json(srv->port, "/transition",
+                     "{\"transition\":\"LICENSE_REVOKED\","
+                     "\"signer\":\"op\",\"idem_key\":\"after\"}",
+                     &status);
+    assert_int_equal(status, 503);
+    assert_string_equal(th_jstr(j, "code"), "STORAGE_UNAVAILABLE");
+    assert_string_equal(th_jstr(j, "state_hash"), hash);
+    json_decref(j);
+    json_t *h = th_get_json(srv->port, "/health", &status);
+    assert_int_equal(status, 503);
+    assert_string_equal(th_jstr(h, "storage"), "failed");
+    assert_int_equal(th_jint(h, "index"), 1);
+    json_decref(h);
+    assert_true(th_server_log_has(srv, "was deleted"));
+    assert_int_equal(th_server_stop(srv, SIGTERM, 10000), 0);
+    assert_true(WIFEXITED(srv->exit_status));
+    assert_int_equal(WEXITSTATUS(srv->exit_status), 1);
+    th_server_free(srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full_http, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_dir_deleted_http, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

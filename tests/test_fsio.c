@@ -122,6 +122,33 @@ static void test_mkdirs(void **state)
     assert_int_not_equal(sw_fsio_mkdirs(bad, NULL), SWOOSH_OK);
 }
 
+/* A directory mkdirs creates is synced into its parent: a failing sync fails
+ * the call; a directory that exists already needs no sync. */
+static void test_mkdirs_syncs_parent(void **state)
+{
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/new", (char *)*state);
+    sw_fsio_inject_sync_failures(1);
+    assert_int_equal(sw_fsio_mkdirs(*state, NULL), SWOOSH_OK);
+    assert_false(sw_fsio_failed()); /* nothing created, nothing synced */
+    swoosh_error err = {0};
+    assert_int_equal(sw_fsio_mkdirs(sub, &err), SWOOSH_EIO);
+    assert_non_null(strstr(err.msg, "fsync"));
+    assert_non_null(strstr(err.msg, (char *)*state));
+    assert_true(sw_fsio_failed());
+    sw_fsio_reset_for_tests();
+    /* A relative path's first component lives in ".". */
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(*state), 0);
+    sw_fsio_inject_sync_failures(1);
+    assert_int_equal(sw_fsio_mkdirs("rel/x", &err), SWOOSH_EIO);
+    assert_non_null(strstr(err.msg, "fsync ."));
+    sw_fsio_reset_for_tests();
+    assert_int_equal(sw_fsio_mkdirs("rel/x", NULL), SWOOSH_OK);
+    assert_int_equal(chdir(cwd), 0);
+}
+
 /* Reading a missing file reports ENOTFOUND. */
 static void test_read_missing(void **state)
 {
@@ -274,6 +301,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_missing_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mkdirs_syncs_parent, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_read_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_fifo_refused, setup,
                                         teardown),

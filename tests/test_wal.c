@@ -393,6 +393,27 @@ static void test_unwritable_file(void **state)
     sw_wal_close(w);
 }
 
+/* A log whose file is deleted under the writer (`rm -rf` of the WAL
+ * directory) refuses the next commit: SQLite would go on committing into the
+ * unlinked file, and every record after the deletion would be lost at the
+ * next start. The failure is sticky. */
+static void test_deleted_file(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 1, 2, "d", &err), SWOOSH_OK);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", (char *)*state, SW_WAL_FILE);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(append_keys(w, 3, 1, "d", &err), SWOOSH_ESTORAGE);
+    assert_non_null(strstr(err.msg, "was deleted"));
+    assert_false(sw_wal_healthy(w));
+    assert_int_equal(sw_wal_last_index(w), 2);
+    assert_int_equal(append_keys(w, 3, 1, "e", &err), SWOOSH_ESTORAGE);
+    sw_wal_close(w);
+}
+
 /* At a clean shutdown finish leaves the log in one file (the -wal file
  * emptied, then removed by the close). When it cannot (here SQLite may not
  * truncate an immutable -wal file), it says the -wal file stays, and no
@@ -667,6 +688,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
