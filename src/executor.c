@@ -95,6 +95,7 @@ struct sw_executor {
     /* Stats (written once per batch). */
     pthread_mutex_t smu;
     sw_exec_stats_t stats;
+    _Atomic uint64_t commit_start_ns; /* CLOCK_MONOTONIC; 0: no commit */
 };
 
 static uint64_t real_now_ms(void *arg)
@@ -112,11 +113,12 @@ static double thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static double mono_s(void)
+/* Never 0, which marks "no commit in flight". */
+static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec + 1;
 }
 
 /* Defaults of SPEC §4/§8 so every caller starts from the same settings. */
@@ -501,9 +503,11 @@ static void run_batch(sw_executor_t *ex, item_t **b, size_t n)
         r->record_len = it->rec_len;
     }
     if (nrec > 0) {
-        double t0 = mono_s();
+        uint64_t t0 = mono_ns();
+        atomic_store(&ex->commit_start_ns, t0);
         swoosh_err_t rc = sw_wal_append_batch(ex->wal, ex->recs, nrec, &cerr);
-        commit_s = mono_s() - t0;
+        commit_s = (double)(mono_ns() - t0) / 1e9;
+        atomic_store(&ex->commit_start_ns, 0);
         if (rc != SWOOSH_OK) {
             failed = true;
             atomic_store(&ex->storage_failed, true);
@@ -950,6 +954,10 @@ void sw_executor_stats(sw_executor_t *ex, sw_exec_stats_t *out)
     pthread_mutex_lock(&ex->qmu);
     out->queue_depth = ex->qlen;
     pthread_mutex_unlock(&ex->qmu);
+    uint64_t t0 = atomic_load(&ex->commit_start_ns);
+    uint64_t now = mono_ns();
+    out->commit_in_progress_seconds =
+        t0 && now > t0 ? (double)(now - t0) / 1e9 : 0.0;
     if (ex->snap) {
         out->snapshots_written = sw_snapshotter_written(ex->snap);
         out->snapshots_failed = sw_snapshotter_failed(ex->snap);

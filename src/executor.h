@@ -129,6 +129,9 @@ typedef struct sw_exec_stats {
     uint64_t snapshots_written;
     uint64_t snapshots_failed;
     double busy_seconds; /* CPU time of the executor thread in batches */
+    /* Age of the commit in flight, 0 when none: grows while storage hangs
+     * (a frozen file system), when /health still says 200. */
+    double commit_in_progress_seconds;
 } sw_exec_stats_t;
 void sw_executor_stats(sw_executor_t *ex, sw_exec_stats_t *out);
 

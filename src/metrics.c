@@ -163,6 +163,11 @@ static void render_exec(const sw_exec_stats_t *st, sw_metrics_t *m,
            "Proposals waiting in the executor queue.");
     sw_buf_printf(out, "swoosh_queue_depth %llu\n",
                   (unsigned long long)st->queue_depth);
+    header(out, "swoosh_commit_in_progress_seconds", "gauge",
+           "Age of the WAL commit in flight, 0 when none; grows while "
+           "storage hangs.");
+    sw_buf_printf(out, "swoosh_commit_in_progress_seconds %.6f\n",
+                  st->commit_in_progress_seconds);
 }
 
 static void render_http(sw_metrics_t *m, sw_buf_t *out)

@@ -220,12 +220,15 @@ typedef struct sw_wal_fault {
     atomic_bool fail_find;       /* find_idem fails */
     atomic_bool unhealthy;       /* the log reports a failure outside a commit,
                                     as after a failed checkpoint sync */
+    atomic_bool hold_appends;    /* appends wait while set, like a commit on
+                                    a frozen file system */
 } sw_wal_fault_t;
 
 /* Wraps `inner` (takes ownership) so that the appends selected by `fault`
  * (borrowed; must outlive the log) fail with SWOOSH_EIO before reaching
  * `inner`, which then marks the wrapper failed (sticky), like a real failed
- * commit. Caller owns the result (sw_wal_close closes inner too). */
+ * commit, or wait while `hold_appends` is set. Caller owns the result
+ * (sw_wal_close closes inner too). */
 sw_wal_t *sw_wal_fault_new(sw_wal_t *inner, sw_wal_fault_t *fault);
 
 /* SQLite log only (a log from sw_wal_open): runs one checkpoint cycle now,

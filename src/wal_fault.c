@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct fault_wal {
     sw_wal_t base;
@@ -30,6 +31,8 @@ static swoosh_err_t fw_append_batch(sw_wal_t *base, const sw_wal_record_t *recs,
                             "wal: commit: injected failure of append %lu",
                             call);
     }
+    while (atomic_load(&w->f->hold_appends))
+        nanosleep(&(struct timespec){.tv_nsec = 100000}, NULL);
     return sw_wal_append_batch(w->inner, recs, n, err);
 }
 

@@ -18,6 +18,7 @@
 #include <ftw.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +466,53 @@ static void test_log_failed_outside_commit(void **state)
     assert_int_equal(sw_executor_close(ex, &err), SWOOSH_ESTORAGE);
 }
 
+/* A commit that hangs (a frozen file system) shows as the age of the commit
+ * in flight in the stats, which grows until the commit returns and is 0
+ * otherwise; the waiter is answered once it returns. */
+static void test_commit_in_progress_age(void **state)
+{
+    fixture_t *f = *state;
+    swoosh_error err = {0};
+    sw_executor_t *probe = open_ex(f, NULL, 0, &err);
+    assert_non_null(probe);
+    assert_int_equal(sw_executor_close(probe, &err), SWOOSH_OK);
+    sw_wal_t *inner = sw_wal_open(f->wal, NULL, NULL, &err);
+    assert_non_null(inner);
+    sw_wal_fault_t fault;
+    memset(&fault, 0, sizeof fault);
+    sw_executor_t *ex = open_ex(f, sw_wal_fault_new(inner, &fault), 0, &err);
+    assert_non_null(ex);
+    sw_exec_stats_t st;
+    sw_executor_stats(ex, &st);
+    assert_true(st.commit_in_progress_seconds == 0.0);
+
+    atomic_store(&fault.hold_appends, true);
+    async_t a = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                 .cv = PTHREAD_COND_INITIALIZER};
+    slot_t s = {&a, 0};
+    submit_async(ex, LIC("held", "L1"), &s);
+    while (atomic_load(&fault.appends) == 0) /* the commit has begun */
+        sched_yield();
+    sw_executor_stats(ex, &st);
+    double first = st.commit_in_progress_seconds;
+    assert_true(first > 0.0);
+    do { /* the age is read from the clock, not frozen at the first read */
+        sched_yield();
+        sw_executor_stats(ex, &st);
+    } while (st.commit_in_progress_seconds <= first);
+    pthread_mutex_lock(&a.mu);
+    assert_int_equal(a.done, 0);
+    pthread_mutex_unlock(&a.mu);
+
+    atomic_store(&fault.hold_appends, false);
+    wait_async(&a, 1);
+    assert_int_equal(a.r[0].code, SW_C_OK);
+    sw_executor_stats(ex, &st);
+    assert_true(st.commit_in_progress_seconds == 0.0);
+    assert_int_equal(st.commits, 1);
+    assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
+}
+
 /* Duplicates are recognised after a restart, with the original answer. */
 static void test_duplicate_after_restart(void **state)
 {
@@ -814,6 +862,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_on_commit_failure, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_log_failed_outside_commit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commit_in_progress_age, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_after_restart, setup,
                                         teardown),

@@ -376,6 +376,8 @@ static void test_metrics(void **state)
         "swoosh_index 1\n",
         "# TYPE swoosh_snapshots_failed_total counter",
         "swoosh_snapshots_failed_total 0\n",
+        "# TYPE swoosh_commit_in_progress_seconds gauge",
+        "swoosh_commit_in_progress_seconds 0.000000\n",
     };
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         if (!strstr(r.body, want[i]))
