@@ -64,10 +64,10 @@ static const sw_field_spec_t f_task_complete[] = {
 static const sw_field_spec_t f_task_failed[] = {
     F_ID(task_id, true), F_ID(agent_id, true), F_TEXT(reason, true), F_END};
 static const sw_field_spec_t f_policy[] = {
-    F_UINT(approval_threshold, false, 1, 4096),
-    F_UINT(max_tasks, false, 1, 65536),
-    F_UINT(max_members, false, 1, 4096),
-    F_UINT(max_clock_skew_ms, false, 0, 86400000),
+    F_UINT(approval_threshold, false, 1, SW_MAX_APPROVAL_THRESHOLD),
+    F_UINT(max_tasks, false, 1, SW_MAX_TASKS),
+    F_UINT(max_members, false, 1, SW_MAX_MEMBERS),
+    F_UINT(max_clock_skew_ms, false, 0, SW_MAX_CLOCK_SKEW_MS),
     F_JSON(admins, SW_F_IDLIST, false),
     F_JSON(params, SW_F_STRMAP, false),
     F_END};
@@ -255,6 +255,8 @@ static const sw_catalog_entry_t table[] = {
 };
 
 #define TABLE_LEN (sizeof table / sizeof table[0])
+_Static_assert(TABLE_LEN <= SW_CATALOG_MAX,
+               "raise SW_CATALOG_MAX: the stats have a row per transition");
 
 /* A linear scan over ~40 rows is a handful of strcmp calls per proposal,
  * cheaper than maintaining an index (SPEC §1.4: catalogued names only). */

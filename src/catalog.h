@@ -26,41 +26,47 @@ enum {
 
 /* Row flags. */
 enum {
-    SW_T_CONTROL = 1u << 0,  /* "Control": allowed paused/quarantined/unlicensed */
-    SW_T_ADMIN = 1u << 1,    /* needs signer ∈ Admins when Admins non-empty */
-    SW_T_UNLICENSED = 1u << 2, /* allowed while not licensed (LICENSE_GRANTED) */
-    SW_T_WINDOW = 1u << 3,   /* WINDOW_MISMATCH check applies */
+    SW_T_CONTROL =
+        1u << 0,          /* "Control": allowed paused/quarantined/unlicensed */
+    SW_T_ADMIN = 1u << 1, /* needs signer ∈ Admins when Admins non-empty */
+    SW_T_UNLICENSED =
+        1u << 2,           /* allowed while not licensed (LICENSE_GRANTED) */
+    SW_T_WINDOW = 1u << 3, /* WINDOW_MISMATCH check applies */
     SW_T_COUNCIL_ID = 1u << 4, /* COUNCIL_MISMATCH check right after phase */
 };
 
 /* Payload field types. */
 typedef enum sw_ftype {
-    SW_F_ID,       /* string, 1..128 bytes */
-    SW_F_TEXT,     /* string, 0..1024 bytes */
-    SW_F_UINT,     /* integer within [min, max] */
-    SW_F_SOURCES,  /* array (1..256) of {id: ID, uri: TEXT}, unique ids */
-    SW_F_ROLES,    /* array (1..256) of {role: ID, required: bool}, unique */
-    SW_F_STRMAP,   /* object (≤256) of key 1..128 bytes → TEXT */
-    SW_F_IDLIST,   /* array (≤256) of ID */
+    SW_F_ID,      /* string, 1..128 bytes */
+    SW_F_TEXT,    /* string, 0..1024 bytes */
+    SW_F_UINT,    /* integer within [min, max] */
+    SW_F_SOURCES, /* array (1..256) of {id: ID, uri: TEXT}, unique ids */
+    SW_F_ROLES,   /* array (1..256) of {role: ID, required: bool}, unique */
+    SW_F_STRMAP,  /* object (≤256) of key 1..128 bytes → TEXT */
+    SW_F_IDLIST,  /* array (≤256) of ID */
 } sw_ftype_t;
 
 typedef struct sw_field_spec {
-    const char *name;   /* payload key */
+    const char *name; /* payload key */
     sw_ftype_t type;
     bool required;
-    uint64_t min, max;  /* SW_F_UINT bounds */
-    size_t offset;      /* into sw_payload_t of the pointer / value */
-    size_t has_offset;  /* SW_F_UINT: offset of the bool has_*; else 0 */
+    uint64_t min, max; /* SW_F_UINT bounds */
+    size_t offset;     /* into sw_payload_t of the pointer / value */
+    size_t has_offset; /* SW_F_UINT: offset of the bool has_*; else 0 */
 } sw_field_spec_t;
+
+/* Rows the per-transition counters of GET /metrics have room for; the
+ * table is checked against it when compiled (catalog.c). */
+#define SW_CATALOG_MAX 64
 
 typedef struct sw_catalog_entry {
     const char *name;
-    sw_section_t phase_section; /* SW_SEC__COUNT: any phase */
-    uint32_t phases;            /* bit (1u << phase) per allowed phase */
-    unsigned guards;            /* SW_G_* */
-    unsigned flags;             /* SW_T_* */
+    sw_section_t phase_section;    /* SW_SEC__COUNT: any phase */
+    uint32_t phases;               /* bit (1u << phase) per allowed phase */
+    unsigned guards;               /* SW_G_* */
+    unsigned flags;                /* SW_T_* */
     const sw_field_spec_t *fields; /* terminated by a row with name NULL */
-    unsigned min_fields;        /* ≥ this many payload fields (POLICY_UPDATED) */
+    unsigned min_fields; /* ≥ this many payload fields (POLICY_UPDATED) */
     /* The transition's own conditions after phase (and council id), in the
      * order SPEC lists them; returns SW_C_OK or a code with msg filled. May be
      * NULL. Must not change s. */
@@ -79,9 +85,8 @@ const sw_catalog_entry_t *sw_catalog_all(size_t *n);
 
 /* Validates `payload` (nullable = {}) against the row's schema and fills pl.
  * Returns SW_C_OK or SW_C_BAD_PAYLOAD with msg naming the field. */
-sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e,
-                                   json_t *payload, sw_payload_t *pl,
-                                   char msg[256]);
+sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
+                                   sw_payload_t *pl, char msg[256]);
 
 /* GET /transitions body: {"transitions":[{name, phases, guards, payload}]}.
  * New reference. */

@@ -355,9 +355,8 @@ static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
     }
 
     /* Server HLC stamp (SPEC §4), before logging so replay is exact. The
-     * record's proposal is the text as received plus the stamped hlc,
-     * spliced into the canonical text the submitter prepared (raw itself is
-     * not needed again). */
+     * record's proposal is the proposal as received (its canonical JSON, which
+     * the submitter prepared) plus the stamped hlc spliced in. */
     sw_buf_reset(&ex->pbuf);
     if (it->pj_bad) {
         reply_current(ex, &it->reply, SW_C_BAD_PAYLOAD,
@@ -546,7 +545,7 @@ complete:
             continue;
         }
         size_t row = (size_t)(it->p.entry - ex->catalog);
-        if (it->p.entry && row < 64 && row < ex->catalog_n)
+        if (it->p.entry && row < ex->catalog_n)
             s->by_transition_outcome[row][r->outcome]++;
         if (r->outcome == SW_OUT_REJECTED && (unsigned)r->code < SW_C__COUNT)
             s->rejections_by_code[r->code]++;

@@ -110,11 +110,13 @@ struct sw_wal *sw_executor_wal(sw_executor_t *ex);
 /* The genesis hash the log was opened with (borrowed, 64 hex digits). */
 const char *sw_executor_genesis_hash(sw_executor_t *ex);
 
-/* Counters and histograms for GET /metrics (read without locks; values are
- * monotonic). Bucket bounds are fixed by the executor. */
+/* Counters and histograms for GET /metrics, copied out consistently by
+ * sw_executor_stats(); counters are monotonic. Bucket bounds are fixed by
+ * the executor. */
 #define SW_HIST_BUCKETS 16
 typedef struct sw_exec_stats {
-    uint64_t by_transition_outcome[64][3]; /* [catalog row][sw_outcome_t] */
+    /* [catalog row][sw_outcome_t] */
+    uint64_t by_transition_outcome[SW_CATALOG_MAX][SW_OUT__COUNT];
     uint64_t rejections_by_code[SW_C__COUNT];
     uint64_t duplicates;
     uint64_t batches, batch_size_sum;

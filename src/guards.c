@@ -127,24 +127,6 @@ bool sw_guard_get(const sw_guards_t *g, sw_guard_id_t id)
     }
 }
 
-/* Status names appear in log lines (key status=...). */
-const char *sw_guard_status_name(sw_guard_status_t s)
-{
-    switch (s) {
-    case SW_GS_NOT_REQUIRED:
-        return "not_required";
-    case SW_GS_NO_SERVICE:
-        return "no_service";
-    case SW_GS_PASS:
-        return "pass";
-    case SW_GS_DENY:
-        return "deny";
-    case SW_GS_ERROR:
-        return "error";
-    }
-    return "?";
-}
-
 /* The embedded default (SPEC §4): static, every guard passing. */
 void sw_guards_config_defaults(sw_guards_config_t *cfg)
 {

@@ -99,9 +99,6 @@ typedef struct sw_guard_report {
     char detail[SW_GUARD__COUNT][128];
 } sw_guard_report_t;
 
-/* Name of a status ("pass", "deny", "error", ...). */
-const char *sw_guard_status_name(sw_guard_status_t s);
-
 typedef struct sw_guard_provider sw_guard_provider_t;
 
 /* Opens a provider. static: loads and validates cfg->static_path when set.

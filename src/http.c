@@ -83,7 +83,6 @@ struct sw_http_req {
     void *answer_arg;
     uint64_t t0;
     unsigned metric;
-    void *slot;
 };
 
 struct sw_http {
@@ -104,6 +103,8 @@ struct sw_http {
     pthread_mutex_t mu;    /* guards conns, and the drain condition */
     pthread_cond_t cv;
     conn_t conns; /* list head (sentinel) */
+
+    char too_large_msg[64]; /* BODY_TOO_LARGE's sentence with the limit */
 
     pthread_t reaper;
     bool reaper_started;
@@ -140,6 +141,13 @@ sw_http_t *sw_http_new(const sw_http_limits_t *limits, const char *token,
     s->lim = *limits;
     if (s->lim.max_body_bytes == 0 || s->lim.max_body_bytes > SW_HTTP_MAX_BODY)
         s->lim.max_body_bytes = SW_HTTP_MAX_BODY;
+    size_t lim = s->lim.max_body_bytes;
+    if (lim % 1024 == 0)
+        snprintf(s->too_large_msg, sizeof s->too_large_msg,
+                 "the body exceeds %zu KiB", lim / 1024);
+    else
+        snprintf(s->too_large_msg, sizeof s->too_large_msg,
+                 "the body exceeds %zu bytes", lim);
     if (s->lim.threads == 0)
         s->lim.threads = 1;
     s->token = token && *token ? sw_xstrdup(token) : NULL;
@@ -291,6 +299,8 @@ static char *error_body(sw_http_t *s, sw_code_t code, const char *msg,
                         size_t *len)
 {
     sw_buf_t b = SW_BUF_INIT;
+    if (!msg && code == SW_C_BODY_TOO_LARGE)
+        msg = s->too_large_msg; /* the configured limit, not the default */
     if (s->error_fn) {
         s->error_fn(s->error_arg, code, msg ? msg : sw_code_message(code), &b);
     } else {
@@ -776,12 +786,6 @@ uint16_t sw_http_port(const sw_http_t *s)
     return s->port;
 }
 
-/* Handlers refuse new work once this is true. */
-bool sw_http_closing(const sw_http_t *s)
-{
-    return atomic_load(&s->closing);
-}
-
 static bool wait_zero(sw_http_t *s, atomic_long *ctr, uint64_t deadline_ns)
 {
     bool ok = true;
@@ -890,10 +894,4 @@ const char *sw_http_req_body(const sw_http_req_t *r, size_t *len)
 {
     *len = r->body.len;
     return r->body.data ? r->body.data : "";
-}
-
-/* Lets a handler keep its own state with the request. */
-void **sw_http_req_slot(sw_http_req_t *r)
-{
-    return &r->slot;
 }

@@ -86,7 +86,8 @@ sw_http_t *sw_http_new(const sw_http_limits_t *limits, const char *token,
                        bool token_reads, bool access_log,
                        sw_metrics_t *metrics);
 
-/* Sets the error-body builder (required before start). */
+/* Sets the error-body builder (before start; without one, error bodies
+ * carry only success, code and error, not state_hash and quarantined). */
 void sw_http_set_error_fn(sw_http_t *s, sw_http_error_fn fn, void *arg);
 
 /* Adds n routes (copied; patterns and methods must be static strings) with
@@ -109,9 +110,6 @@ uint16_t sw_http_port(const sw_http_t *s);
  * request is in flight. Returns true when drained. */
 bool sw_http_drain(sw_http_t *s, unsigned timeout_ms);
 
-/* True once sw_http_drain() has begun (handlers use it to refuse work). */
-bool sw_http_closing(const sw_http_t *s);
-
 /* Stops the daemon (closes every connection) and frees. NULL is a no-op. */
 void sw_http_free(sw_http_t *s);
 
@@ -130,9 +128,6 @@ const char *sw_http_req_query(const sw_http_req_t *r, const char *key);
 const char *sw_http_req_header(const sw_http_req_t *r, const char *name);
 /* The body (NUL-terminated; may contain NULs); borrowed. */
 const char *sw_http_req_body(const sw_http_req_t *r, size_t *len);
-/* Per-request slot for the handler (freed by the handler's own code before
- * completion). */
-void **sw_http_req_slot(sw_http_req_t *r);
 
 /* Answers now (from the handler). Takes ownership of `body` (malloc'ed; may
  * be NULL with len 0). content_type NULL = application/json. */

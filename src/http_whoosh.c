@@ -419,15 +419,13 @@ static int cmp_str(const void *a, const void *b)
  * the view's Execution section (SPEC §1.1: no state outside the executor). */
 static void h_tasks(sw_http_req_t *req, void *arg)
 {
-    static const char *const statuses[] = {"OPEN", "CLAIMED", "COMPLETED",
-                                           "FAILED"};
     sw_api_t *api = arg;
     const char *want = NULL;
     const char *q = sw_http_req_query(req, "status");
     if (q) {
-        for (size_t i = 0; i < N(statuses) && !want; i++)
-            if (strcasecmp(q, statuses[i]) == 0)
-                want = statuses[i];
+        for (int i = 0; i < SW_TASK__COUNT && !want; i++)
+            if (strcasecmp(q, sw_task_status_name((sw_task_status_t)i)) == 0)
+                want = sw_task_status_name((sw_task_status_t)i);
         if (!want) {
             sw_http_respond_error(req, SW_C_BAD_FIELD,
                                   "status: must be one of open, claimed, "

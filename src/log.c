@@ -37,29 +37,10 @@ bool sw_log_level_parse(const char *s, sw_log_level_t *out)
     return false;
 }
 
-/* SWOOSH_LOG_LEVEL is read once at start-up by the CLI (SPEC §8). */
-bool sw_log_init_from_env(void)
-{
-    const char *v = getenv("SWOOSH_LOG_LEVEL");
-    sw_log_level_t l;
-    if (!v || !*v)
-        return true;
-    if (!sw_log_level_parse(v, &l))
-        return false;
-    sw_log_set_level(l);
-    return true;
-}
-
 /* The level is an atomic so any thread may change or test it. */
 void sw_log_set_level(sw_log_level_t level)
 {
     atomic_store(&current_level, (int)level);
-}
-
-/* Returns the level set last. */
-sw_log_level_t sw_log_get_level(void)
-{
-    return (sw_log_level_t)atomic_load(&current_level);
 }
 
 /* Lets hot paths skip formatting when the line would be dropped. */

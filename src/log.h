@@ -25,11 +25,7 @@ typedef enum sw_log_level {
 /* Parses "debug", "info", "warn"/"warning", "error", "off" (any case).
  * Returns false and leaves *out alone when unknown. */
 bool sw_log_level_parse(const char *s, sw_log_level_t *out);
-/* Reads SWOOSH_LOG_LEVEL (unknown values keep the current level and return
- * false). */
-bool sw_log_init_from_env(void);
 void sw_log_set_level(sw_log_level_t level);
-sw_log_level_t sw_log_get_level(void);
 /* True when a line at `level` would be written (to skip building values). */
 bool sw_log_enabled(sw_log_level_t level);
 /* Redirects lines to `fd` (default 2). Tests use it. */

@@ -116,18 +116,16 @@ static void exec_hist(sw_buf_t *out, const char *name, const char *help,
 static void render_exec(const sw_exec_stats_t *st, sw_metrics_t *m,
                         sw_buf_t *out)
 {
-    static const char *const outcome[3] = {"rejected", "applied",
-                                           "quarantined"};
     size_t n = 0;
     const sw_catalog_entry_t *rows = sw_catalog_all(&n);
     header(out, "swoosh_transitions_total", "counter",
            "Proposals evaluated by the executor, by transition and outcome.");
-    for (size_t i = 0; i < n && i < 64; i++)
-        for (int o = 0; o < 3; o++)
+    for (size_t i = 0; i < n; i++)
+        for (int o = 0; o < SW_OUT__COUNT; o++)
             sw_buf_printf(out,
                           "swoosh_transitions_total{transition=\"%s\","
                           "outcome=\"%s\"} %llu\n",
-                          rows[i].name, outcome[o],
+                          rows[i].name, sw_outcome_name((sw_outcome_t)o),
                           (unsigned long long)st->by_transition_outcome[i][o]);
     header(out, "swoosh_rejections_total", "counter",
            "Rejected requests by error code (executor and HTTP layer).");

@@ -268,6 +268,7 @@ const char *sw_outcome_name(sw_outcome_t o)
     case SW_OUT_QUARANTINED:
         return "quarantined";
     case SW_OUT_REJECTED:
+    case SW_OUT__COUNT:
         break;
     }
     return "rejected";

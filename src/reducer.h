@@ -24,15 +24,18 @@ typedef struct sw_guards {
 extern const sw_guards_t SW_GUARDS_ALL_OK;
 
 typedef enum sw_outcome {
-    SW_OUT_REJECTED,   /* nothing changed, nothing logged */
-    SW_OUT_APPLIED,    /* state changed, logged as "applied" */
-    SW_OUT_QUARANTINED /* PolicyOK=false: quarantine entered, logged */
+    SW_OUT_REJECTED,    /* nothing changed, nothing logged */
+    SW_OUT_APPLIED,     /* state changed, logged as "applied" */
+    SW_OUT_QUARANTINED, /* PolicyOK=false: quarantine entered, logged */
+    SW_OUT__COUNT
 } sw_outcome_t;
 
 typedef struct sw_result {
     sw_outcome_t outcome;
-    sw_code_t code; /* SW_C_OK when applied; POLICY_VIOLATION when quarantined */
-    char msg[256];  /* sentence: what was expected (e.g. current/allowed phases) */
+    sw_code_t
+        code;      /* SW_C_OK when applied; POLICY_VIOLATION when quarantined */
+    char msg[256]; /* sentence: what was expected (e.g. current/allowed phases)
+                    */
 } sw_result_t;
 
 /* Applies p to s (SPEC §5 steps 4–7). p->has_hlc should be true (the

@@ -342,7 +342,9 @@ void sw_snapshotter_submit(sw_snapshotter_t *s, uint64_t index, char *content,
     pthread_mutex_unlock(&s->mu);
 }
 
-/* Lets shutdown and tests wait for the writer to be idle. */
+/* Lets a caller wait for the writer to be idle (tests do, to read what was
+ * written; shutdown frees the snapshotter, which finishes the pending
+ * write itself). */
 void sw_snapshotter_drain(sw_snapshotter_t *s)
 {
     pthread_mutex_lock(&s->mu);

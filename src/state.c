@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Appends a string literal without strlen. */
 /* Tasks per chunk of the Tasks text: the unit of incremental rebuilding and
  * the spacing of hash checkpoints (one midstate copy per chunk per hash). */
 #define TASK_CHUNK 64
@@ -22,6 +21,7 @@
  * keeping checkpoints, so none are kept (genesis stays at ~1 us). */
 #define CK_MIN_BYTES 8192
 
+/* Appends a string literal without strlen. */
 #define PUTL(b, lit) sw_buf_append((b), (lit), sizeof(lit) - 1)
 
 /* ------------------------------------------------------------- names */
@@ -129,8 +129,8 @@ const char *sw_task_status_name(sw_task_status_t st)
     return (unsigned)st < SW_TASK__COUNT ? task_statuses[st] : NULL;
 }
 
-/* The inverse of sw_task_status_name(); GET /api/v1/tasks?status= maps its
- * lowercase filter onto these names. */
+/* The inverse of sw_task_status_name() (exact, upper case), for loading a
+ * projection. */
 int sw_task_status_by_name(const char *name)
 {
     for (int i = 0; name && i < SW_TASK__COUNT; i++)
@@ -500,10 +500,10 @@ sw_state_t *sw_state_new_genesis(void)
     s->execution.phase = SW_EXE_IDLE;
     s->execution.active_window_id = sw_xstrdup("");
     s->control.quarantine_reason = sw_xstrdup("");
-    s->policy.approval_threshold = 1;
-    s->policy.max_tasks = 4096;
-    s->policy.max_members = 256;
-    s->policy.max_clock_skew_ms = 300000;
+    s->policy.approval_threshold = SW_GENESIS_APPROVAL_THRESHOLD;
+    s->policy.max_tasks = SW_GENESIS_MAX_TASKS;
+    s->policy.max_members = SW_GENESIS_MAX_MEMBERS;
+    s->policy.max_clock_skew_ms = SW_GENESIS_MAX_CLOCK_SKEW_MS;
     sw_state_touch_all(s);
     return s;
 }

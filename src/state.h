@@ -32,6 +32,16 @@
 #define SW_MAX_MEMBERS  4096  /* Policy.MaxMembers at most */
 #define SW_MAX_SAFE_INT 9007199254740991ULL /* 2^53-1, JCS's exact range */
 
+/* POLICY_UPDATED's other bounds (SPEC §5). */
+#define SW_MAX_APPROVAL_THRESHOLD 4096
+#define SW_MAX_CLOCK_SKEW_MS      86400000
+
+/* Policy at genesis (SPEC §3, the values in parentheses). */
+#define SW_GENESIS_APPROVAL_THRESHOLD 1
+#define SW_GENESIS_MAX_TASKS          4096
+#define SW_GENESIS_MAX_MEMBERS        256
+#define SW_GENESIS_MAX_CLOCK_SKEW_MS  300000
+
 /* Sections in JCS order (their names sort this way), which is also the order
  * the projection object is written in. */
 typedef enum sw_section {

@@ -528,13 +528,13 @@ static bool load_policy(sw_state_t *s, const json_t *v, swoosh_error *err)
                                "Params"),
                         err) &&
            get_count(v, P, "Version", &s->policy.version, err) &&
-           get_uint(v, P, "ApprovalThreshold", 1, 4096,
+           get_uint(v, P, "ApprovalThreshold", 1, SW_MAX_APPROVAL_THRESHOLD,
                     &s->policy.approval_threshold, err) &&
            get_uint(v, P, "MaxTasks", 1, SW_MAX_TASKS, &s->policy.max_tasks,
                     err) &&
            get_uint(v, P, "MaxMembers", 1, SW_MAX_MEMBERS,
                     &s->policy.max_members, err) &&
-           get_uint(v, P, "MaxClockSkewMs", 0, 86400000,
+           get_uint(v, P, "MaxClockSkewMs", 0, SW_MAX_CLOCK_SKEW_MS,
                     &s->policy.max_clock_skew_ms, err) &&
            get_strset(v, P, "Admins", SW_MAX_ITEMS, &s->policy.admins, err) &&
            get_map(v, P, "Params", &s->policy.params, err);
