@@ -159,3 +159,15 @@ char *sw_buf_steal(sw_buf_t *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+/* The idempotency tables (the executor's per-batch table and the log's
+ * filter) hash keys the same way, with one definition. */
+uint64_t sw_fnv1a64(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

@@ -32,6 +32,10 @@ void sw_buf_put_u64(sw_buf_t *b, uint64_t v);
 /* The inverse, strictly: true when all of `s` is decimal digits (at least
  * one; no sign, spaces or suffix) of a value that fits in a uint64_t. */
 bool sw_parse_u64(const char *s, uint64_t *out);
+
+/* FNV-1a (64 bit) of a NUL-terminated string: a fast, well-spread hash for
+ * in-memory tables; not for anything an attacker must not collide. */
+uint64_t sw_fnv1a64(const char *s);
 /* printf-style append. */
 void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

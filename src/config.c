@@ -3,8 +3,11 @@
 
 #include "buf.h"
 #include "err.h"
+#include "executor.h"
 #include "hlc.h"
 #include "log.h"
+#include "snapshot.h"
+#include "wal.h"
 
 #include <ctype.h>
 #include <stddef.h>
@@ -24,19 +27,23 @@ typedef struct opt {
     const char *help;
 } opt_t;
 
-#define STR(field)  OPT_STR, offsetof(sw_config_t, field)
-#define U64(field)  OPT_U64, offsetof(sw_config_t, field)
+#define STR(field) OPT_STR, offsetof(sw_config_t, field)
+#define U64(field) OPT_U64, offsetof(sw_config_t, field)
+/* A numeric default as the string --help shows and the parser reads. */
+#define NUM(macro)  NUM_(macro)
+#define NUM_(x)     #x
 #define BOOL(field) OPT_BOOL, offsetof(sw_config_t, field)
 
 static const opt_t opts[] = {
     {"listen", "SWOOSH_LISTEN_ADDR", STR(listen_addr), "127.0.0.1:8080", 0, 0,
      "address to listen on; \":8080\" = all interfaces, port 0 = any"},
-    {"wal-dir", "SWOOSH_WAL_DIR", STR(wal_dir), "./data/wal", 0, 0,
+    {"wal-dir", "SWOOSH_WAL_DIR", STR(wal_dir), SW_WAL_DIR_DEFAULT, 0, 0,
      "directory of the SQLite write-ahead log"},
     {"snapshot-dir", "SWOOSH_SNAPSHOT_DIR", STR(snapshot_dir),
-     "./data/snapshots", 0, 0, "directory of state snapshots"},
-    {"snapshot-every", "SWOOSH_SNAPSHOT_EVERY", U64(snapshot_every), "10000", 0,
-     UINT64_MAX, "records between snapshots (0 = only at shutdown)"},
+     SW_SNAPSHOT_DIR_DEFAULT, 0, 0, "directory of state snapshots"},
+    {"snapshot-every", "SWOOSH_SNAPSHOT_EVERY", U64(snapshot_every),
+     NUM(SW_EXEC_SNAPSHOT_EVERY_DEFAULT), 0, UINT64_MAX,
+     "records between snapshots (0 = only at shutdown)"},
     {"genesis", "SWOOSH_GENESIS", STR(genesis), NULL, 0, 0,
      "genesis projection file (default: built-in genesis)"},
     {"node-id", "SWOOSH_NODE_ID", STR(node_id_hex), "0000000000000001", 0, 0,
@@ -93,9 +100,11 @@ static const opt_t opts[] = {
      "16384", 4096, 1048576, "per-connection memory for request headers"},
     {"max-body-bytes", "SWOOSH_MAX_BODY_BYTES", U64(max_body_bytes), "65536", 1,
      65536, "request body limit (413 above it; at most 64 KiB)"},
-    {"batch-max", "SWOOSH_BATCH_MAX", U64(batch_max), "256", 1, 65536,
+    {"batch-max", "SWOOSH_BATCH_MAX", U64(batch_max),
+     NUM(SW_EXEC_BATCH_MAX_DEFAULT), 1, 65536,
      "proposals per executor batch (one fsync each)"},
-    {"queue-max", "SWOOSH_QUEUE_MAX", U64(queue_max), "65536", 1, 16777216,
+    {"queue-max", "SWOOSH_QUEUE_MAX", U64(queue_max),
+     NUM(SW_EXEC_QUEUE_MAX_DEFAULT), 1, 16777216,
      "executor queue bound (503 OVERLOADED above it)"},
     {"http-threads", "SWOOSH_HTTP_THREADS", U64(http_threads), "0", 0, 64,
      "HTTP worker threads; 0 = auto: 1 with static guards, 4 with http "

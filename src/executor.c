@@ -125,10 +125,10 @@ static uint64_t mono_ns(void)
 void sw_exec_config_defaults(sw_exec_config_t *c)
 {
     memset(c, 0, sizeof *c);
-    c->snapshot_every = 10000;
+    c->snapshot_every = SW_EXEC_SNAPSHOT_EVERY_DEFAULT;
     c->node_id = 0;
-    c->batch_max = 256;
-    c->queue_max = 65536;
+    c->batch_max = SW_EXEC_BATCH_MAX_DEFAULT;
+    c->queue_max = SW_EXEC_QUEUE_MAX_DEFAULT;
     c->block_when_full = false;
 }
 
@@ -161,19 +161,35 @@ static sw_view_t *build_view(sw_state_t *s, const char *hash)
     sw_buf_putc(&b, '}');
     v->projection = sw_buf_steal(&b, &v->projection_len);
 
-    /* GET /state body, keys in JCS order (SPEC §6). */
-    sw_buf_reserve(&b, v->projection_len + 200);
-    sw_buf_puts(&b, "{\"hlc_last\":\"");
-    sw_buf_puts(&b, v->hlc_last);
-    sw_buf_puts(&b, "\",\"index\":");
-    sw_buf_put_u64(&b, v->index);
-    sw_buf_puts(&b, ",\"projection\":");
-    sw_buf_append(&b, v->projection, v->projection_len);
-    sw_buf_puts(&b, ",\"state_hash\":\"");
-    sw_buf_puts(&b, v->state_hash);
-    sw_buf_puts(&b, "\"}");
+    sw_view_state_json(v, SW_SEC__COUNT, &b);
     v->state_body = sw_buf_steal(&b, &v->state_body_len);
     return v;
+}
+
+/* GET /state's body (SPEC §6), keys in JCS order, written once per view
+ * for the whole projection and per request for one section. */
+void sw_view_state_json(const sw_view_t *v, sw_section_t sec, sw_buf_t *b)
+{
+    bool all = sec >= SW_SEC__COUNT;
+    sw_buf_reserve(b,
+                   b->len + (all ? v->projection_len : v->sec_len[sec]) + 256);
+    sw_buf_puts(b, "{\"hlc_last\":\"");
+    sw_buf_puts(b, v->hlc_last);
+    sw_buf_puts(b, "\",\"index\":");
+    sw_buf_put_u64(b, v->index);
+    sw_buf_puts(b, ",\"projection\":");
+    if (all) {
+        sw_buf_append(b, v->projection, v->projection_len);
+    } else {
+        sw_buf_puts(b, "{\"");
+        sw_buf_puts(b, sw_section_name(sec));
+        sw_buf_puts(b, "\":");
+        sw_buf_append(b, v->projection + v->sec_off[sec], v->sec_len[sec]);
+        sw_buf_putc(b, '}');
+    }
+    sw_buf_puts(b, ",\"state_hash\":\"");
+    sw_buf_puts(b, v->state_hash);
+    sw_buf_puts(b, "\"}");
 }
 
 /* Readers take a reference under a short lock and never hold it across I/O
@@ -210,20 +226,10 @@ static void publish(sw_executor_t *ex, sw_view_t *v)
 
 /* ---------------------------------------------------- idempotency table */
 
-static uint64_t key_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static item_t *idem_find(sw_executor_t *ex, const char *key)
 {
     size_t mask = ex->nslots - 1;
-    for (size_t i = key_hash(key) & mask;; i = (i + 1) & mask) {
+    for (size_t i = sw_fnv1a64(key) & mask;; i = (i + 1) & mask) {
         if (!ex->slots[i].key)
             return NULL;
         if (strcmp(ex->slots[i].key, key) == 0)
@@ -234,7 +240,7 @@ static item_t *idem_find(sw_executor_t *ex, const char *key)
 static void idem_insert(sw_executor_t *ex, const char *key, item_t *it)
 {
     size_t mask = ex->nslots - 1;
-    size_t i = key_hash(key) & mask;
+    size_t i = sw_fnv1a64(key) & mask;
     while (ex->slots[i].key)
         i = (i + 1) & mask;
     ex->slots[i].key = key;
@@ -675,9 +681,9 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
     sw_executor_t *ex = sw_xcalloc(1, sizeof *ex);
     ex->snap_lock_fd = -1;
     ex->cfg = *cfg;
-    ex->wal_dir = sw_xstrdup(cfg->wal_dir ? cfg->wal_dir : "data/wal");
-    ex->snapshot_dir =
-        sw_xstrdup(cfg->snapshot_dir ? cfg->snapshot_dir : "data/snapshots");
+    ex->wal_dir = sw_xstrdup(cfg->wal_dir ? cfg->wal_dir : SW_WAL_DIR_DEFAULT);
+    ex->snapshot_dir = sw_xstrdup(cfg->snapshot_dir ? cfg->snapshot_dir
+                                                    : SW_SNAPSHOT_DIR_DEFAULT);
     ex->genesis_path = cfg->genesis_path ? sw_xstrdup(cfg->genesis_path) : NULL;
     ex->cfg.wal_dir = ex->wal_dir;
     ex->cfg.snapshot_dir = ex->snapshot_dir;
@@ -686,9 +692,9 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
     if (!ex->cfg.now_ms)
         ex->cfg.now_ms = real_now_ms;
     if (ex->cfg.batch_max == 0)
-        ex->cfg.batch_max = 256;
+        ex->cfg.batch_max = SW_EXEC_BATCH_MAX_DEFAULT;
     if (ex->cfg.queue_max == 0)
-        ex->cfg.queue_max = 65536;
+        ex->cfg.queue_max = SW_EXEC_QUEUE_MAX_DEFAULT;
     pthread_mutex_init(&ex->qmu, NULL);
     pthread_cond_init(&ex->qcv, NULL);
     pthread_cond_init(&ex->qspace, NULL);
@@ -717,31 +723,24 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
         ex->wal = cfg->wal;
         char *gh = NULL;
         if (sw_wal_meta_get(ex->wal, SW_WAL_META_GENESIS, &gh, err) !=
-            SWOOSH_OK) {
-            sw_state_free(genesis);
-            goto fail;
-        }
+            SWOOSH_OK)
+            goto fail_genesis;
         bool same = gh && strcmp(gh, ex->genesis_hash) == 0;
         free(gh);
         if (!same) {
             sw_error_set(err, SWOOSH_EFORMAT, 0,
                          "wal: the log was created from another genesis");
-            sw_state_free(genesis);
-            goto fail;
+            goto fail_genesis;
         }
     } else {
         ex->wal = sw_wal_open(ex->wal_dir, ex->genesis_hash, NULL, err);
-        if (!ex->wal) {
-            sw_state_free(genesis);
-            goto fail;
-        }
+        if (!ex->wal)
+            goto fail_genesis;
     }
     if (sw_fsio_mkdirs(ex->snapshot_dir, err) != SWOOSH_OK ||
         sw_fsio_lock(ex->snapshot_dir, SW_SNAPSHOT_LOCK_FILE, &ex->snap_lock_fd,
-                     err) != SWOOSH_OK) {
-        sw_state_free(genesis);
-        goto fail;
-    }
+                     err) != SWOOSH_OK)
+        goto fail_genesis;
 
     sw_recovered_t rec;
     swoosh_err_t rc = sw_recovery_run(ex->wal, ex->snapshot_dir, genesis,
@@ -775,6 +774,8 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
     ex->thread_started = true;
     return ex;
 
+fail_genesis:
+    sw_state_free(genesis);
 fail:
     free_executor(ex);
     return NULL;

@@ -23,14 +23,20 @@
 
 typedef struct sw_executor sw_executor_t;
 
+/* Defaults of sw_exec_config_defaults(), also shown by `swoosh serve
+ * --help` (config.c). */
+#define SW_EXEC_SNAPSHOT_EVERY_DEFAULT 10000 /* SPEC §4 */
+#define SW_EXEC_BATCH_MAX_DEFAULT      256
+#define SW_EXEC_QUEUE_MAX_DEFAULT      65536
+
 typedef struct sw_exec_config {
-    const char *wal_dir;      /* directory of the SQLite log (created) */
-    const char *snapshot_dir; /* directory of snapshots (created) */
+    const char *wal_dir;      /* the SQLite log's (created; NULL: default) */
+    const char *snapshot_dir; /* snapshots' (created; NULL: default) */
     const char *genesis_path; /* NULL = built-in genesis */
     uint64_t snapshot_every;  /* records between snapshots; 0 = only at close */
     uint64_t node_id;         /* HLC node id */
-    unsigned batch_max;       /* proposals per batch (default 256) */
-    unsigned queue_max;       /* submission queue bound (default 65536) */
+    unsigned batch_max;       /* proposals per batch (0: default) */
+    unsigned queue_max;       /* submission queue bound (0: default) */
     bool block_when_full;     /* true: submit blocks; false: SW_C_OVERLOADED */
     /* Clock for receive time and HLC stamps (ms since epoch). NULL = real
      * clock. Tests inject one to be deterministic. */
@@ -59,6 +65,10 @@ typedef struct sw_view {
     char *state_body; /* the GET /state answer, prebuilt */
     size_t state_body_len;
 } sw_view_t;
+
+/* Appends GET /state's body for `v` (SPEC §6): the whole projection when
+ * `sec` is SW_SEC__COUNT, else only that section, with the full hash. */
+void sw_view_state_json(const sw_view_t *v, sw_section_t sec, sw_buf_t *b);
 
 /* New reference to the current view (never NULL once opened). Any thread. */
 sw_view_t *sw_executor_view(sw_executor_t *ex);

@@ -328,6 +328,17 @@ void sw_http_respond_error(sw_http_req_t *r, sw_code_t code, const char *msg)
     queue(r, sw_code_status(code), NULL, body, len, false);
 }
 
+/* Drops one from a drain counter (active or suspended requests); the last
+ * one out while the server is closing wakes sw_http_drain(). */
+static void counter_release(sw_http_t *s, atomic_long *ctr)
+{
+    if (atomic_fetch_sub(ctr, 1) == 1 && atomic_load(&s->closing)) {
+        pthread_mutex_lock(&s->mu);
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
 /* Suspension lets the executor answer without a thread waiting per
  * request (SPEC §4: HTTP threads enqueue; the executor answers). The
  * counter is raised before `closing` is read, and sw_http_drain() sets
@@ -338,11 +349,7 @@ bool sw_http_suspend(sw_http_req_t *r)
     sw_http_t *s = r->srv;
     atomic_fetch_add(&s->suspended, 1);
     if (atomic_load(&s->closing)) {
-        if (atomic_fetch_sub(&s->suspended, 1) == 1) {
-            pthread_mutex_lock(&s->mu);
-            pthread_cond_broadcast(&s->cv);
-            pthread_mutex_unlock(&s->mu);
-        }
+        counter_release(s, &s->suspended);
         return false;
     }
     atomic_store(&r->state, RS_SUSPENDED);
@@ -358,11 +365,7 @@ static void resume_ready(sw_http_req_t *r)
     sw_http_t *s = r->srv;
     atomic_store(&r->state, RS_READY);
     MHD_resume_connection(r->mc);
-    if (atomic_fetch_sub(&s->suspended, 1) == 1 && atomic_load(&s->closing)) {
-        pthread_mutex_lock(&s->mu);
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-    }
+    counter_release(s, &s->suspended);
 }
 
 /* Runs on the executor thread (or any other). */
@@ -606,11 +609,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     free_params(r);
     sw_buf_free(&r->body);
     free(r);
-    if (atomic_fetch_sub(&s->active, 1) == 1 && atomic_load(&s->closing)) {
-        pthread_mutex_lock(&s->mu);
-        pthread_cond_broadcast(&s->cv);
-        pthread_mutex_unlock(&s->mu);
-    }
+    counter_release(s, &s->active);
 }
 
 /* Connection start/close: keeps the reaper's list. libmicrohttpd reports
@@ -647,6 +646,22 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
     }
 }
 
+/* How often the reaper looks for slow requests, and the longest a drain
+ * waits before it re-checks its counter (a safety net under the wake-up). */
+#define REAPER_TICK_NS 250000000ull
+#define DRAIN_TICK_NS  50000000ull
+
+/* Waits on cv (with mu held) until woken or `ns` from now has passed. */
+static void timedwait_ns(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ns += (uint64_t)ts.tv_nsec;
+    ts.tv_sec += (time_t)(ns / 1000000000ull);
+    ts.tv_nsec = (long)(ns % 1000000000ull);
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
 /* Closes connections whose request has not fully arrived within the
  * timeout: shutdown() makes libmicrohttpd see EOF and clean up itself. */
 static void *reaper_main(void *arg)
@@ -655,14 +670,7 @@ static void *reaper_main(void *arg)
     uint64_t limit = (uint64_t)s->lim.conn_timeout_s * 1000000000ull;
     pthread_mutex_lock(&s->mu);
     while (!s->reaper_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 250000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->reaper_cv, &s->mu, &ts);
+        timedwait_ns(&s->reaper_cv, &s->mu, REAPER_TICK_NS);
         uint64_t now = now_ns();
         for (conn_t *c = s->conns.next; c != &s->conns; c = c->next) {
             if (c->busy || c->reaped || c->fd < 0)
@@ -775,8 +783,14 @@ swoosh_err_t sw_http_start(sw_http_t *s, const char *host, uint16_t port,
     const union MHD_DaemonInfo *di =
         MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : port;
-    if (pthread_create(&s->reaper, NULL, reaper_main, s) == 0)
-        s->reaper_started = true;
+    int e = pthread_create(&s->reaper, NULL, reaper_main, s);
+    if (e != 0) { /* no server without its slow-request limit */
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+        return sw_error_set(err, SWOOSH_EIO, e,
+                            "http: cannot start the connection reaper");
+    }
+    s->reaper_started = true;
     return SWOOSH_OK;
 }
 
@@ -796,17 +810,9 @@ static bool wait_zero(sw_http_t *s, atomic_long *ctr, uint64_t deadline_ns)
             ok = false;
             break;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         uint64_t step = deadline_ns - now;
-        if (step > 50000000ull)
-            step = 50000000ull; /* re-check regularly as a safety net */
-        ts.tv_nsec += (long)step;
-        while (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+        timedwait_ns(&s->cv, &s->mu,
+                     step < DRAIN_TICK_NS ? step : DRAIN_TICK_NS);
     }
     pthread_mutex_unlock(&s->mu);
     return ok;

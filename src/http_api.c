@@ -274,24 +274,15 @@ static void h_state(sw_http_req_t *req, void *arg)
         sw_quote(q, SW_QUOTE_MAX, proj, strlen(proj));
         sw_buf_puts(&b, "projection: unknown section '");
         sw_buf_puts(&b, q);
-        sw_buf_puts(&b, "'; one of Boot, Control, Council, Environment, "
-                        "Execution, Ingestion, Meta, Policy");
+        sw_buf_puts(&b, "'; one of ");
+        for (int i = 0; i < SW_SEC__COUNT; i++)
+            sw_buf_printf(&b, "%s%s", i ? ", " : "",
+                          sw_section_name((sw_section_t)i));
         sw_http_respond_error(req, SW_C_BAD_FIELD, b.data);
         sw_buf_free(&b);
         return;
     }
-    sw_buf_reserve(&b, v->sec_len[sec] + 256);
-    sw_buf_puts(&b, "{\"hlc_last\":\"");
-    sw_buf_puts(&b, v->hlc_last);
-    sw_buf_puts(&b, "\",\"index\":");
-    sw_buf_put_u64(&b, v->index);
-    sw_buf_puts(&b, ",\"projection\":{\"");
-    sw_buf_puts(&b, sw_section_name(sec));
-    sw_buf_puts(&b, "\":");
-    sw_buf_append(&b, v->projection + v->sec_off[sec], v->sec_len[sec]);
-    sw_buf_puts(&b, "},\"state_hash\":\"");
-    sw_buf_puts(&b, v->state_hash);
-    sw_buf_puts(&b, "\"}");
+    sw_view_state_json(v, sec, &b);
     sw_view_release(v);
     respond_buf(req, 200, NULL, &b);
 }
@@ -441,8 +432,10 @@ static void h_log(sw_http_req_t *req, void *arg)
         return;
     }
     if (!query_u64(req, "limit", LOG_LIMIT_DEFAULT, 1, LOG_LIMIT_MAX, &limit)) {
-        sw_http_respond_error(req, SW_C_BAD_FIELD,
-                              "limit: must be an integer in 1..1000");
+        char msg[64];
+        snprintf(msg, sizeof msg, "limit: must be an integer in 1..%d",
+                 LOG_LIMIT_MAX);
+        sw_http_respond_error(req, SW_C_BAD_FIELD, msg);
         return;
     }
     if (!sw_http_suspend(req)) {

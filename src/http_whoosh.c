@@ -139,9 +139,9 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
             if (!json_is_string(v) ||
                 !printable(json_string_value(v), SW_MAX_SIGNER)) {
                 snprintf(msg, 256,
-                         "%s: must be a string of 1..128 printable ASCII "
+                         "%s: must be a string of 1..%d printable ASCII "
                          "characters",
-                         f->name);
+                         f->name, SW_MAX_SIGNER);
                 return false;
             }
             break;
@@ -341,7 +341,8 @@ static void submit(sw_api_t *api, sw_http_req_t *req, const endpoint_t *ep)
     if (hdr && !printable(hdr, SW_MAX_IDEM_KEY)) {
         code = SW_C_BAD_FIELD;
         snprintf(msg, sizeof(msg),
-                 "Idempotency-Key: must be 1..256 printable ASCII characters");
+                 "Idempotency-Key: must be 1..%d printable ASCII characters",
+                 SW_MAX_IDEM_KEY);
         goto fail_body;
     }
     if (!check_body(ep, body, msg))

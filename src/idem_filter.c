@@ -2,6 +2,8 @@
  * lets the SQLite log answer "never logged" without a lookup (see wal.h). */
 #include "wal.h"
 
+#include "buf.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -27,11 +29,7 @@ static uint64_t fmix64(uint64_t h)
  * block, the other supplies k 9-bit positions inside it. */
 static void key_hash(const char *s, uint64_t *h1, uint64_t *h2)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
+    uint64_t h = sw_fnv1a64(s);
     *h1 = fmix64(h);
     *h2 = fmix64(h ^ 0x9e3779b97f4a7c15ULL);
 }

@@ -28,6 +28,8 @@
 #define SW_SNAPSHOT_KEEP   3
 /* Locked (flock) by the executor that writes the directory's snapshots. */
 #define SW_SNAPSHOT_LOCK_FILE "swoosh-snapshots.lock"
+/* Without SWOOSH_SNAPSHOT_DIR or --snapshot-dir (SPEC §8: under ./data). */
+#define SW_SNAPSHOT_DIR_DEFAULT "./data/snapshots"
 
 /* Appends the snapshot text for a state whose projection JCS is state_jcs
  * (borrowed) to out. */

@@ -36,6 +36,9 @@
 #define SW_WAL_FILE "swoosh-log.db"
 /* Locked (flock) by the one process that has the log open for writing. */
 #define SW_WAL_LOCK_FILE "swoosh-log.lock"
+/* Where the server, `swoosh verify` and `swoosh log` look without
+ * SWOOSH_WAL_DIR or --wal-dir (SPEC §8: under ./data). */
+#define SW_WAL_DIR_DEFAULT "./data/wal"
 /* Default checkpoint threshold in pages (64 MiB of 4 KiB pages): the WAL
  * file's working size. A checkpoint cycle then lets the next commit rewrite
  * the WAL from its start (see ckpt_cycle in wal.c). Each cycle costs the

@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "oldest first,\nstarting at index N (default 1); at most M "
             "records (default all).\nRead-only; safe while a server runs.\n\n"
             "  --wal-dir D  log directory, not empty (SWOOSH_WAL_DIR, "
-            "default ./data/wal)\n"
+            "default " SW_WAL_DIR_DEFAULT ")\n"
             "  --from N     first index, a whole number >= 1 (default 1)\n"
             "  --limit M    most records to print, a whole number >= 0;\n"
             "               0 (the default) means all\n\n"
@@ -41,7 +41,7 @@ int cmd_log(int argc, char **argv)
 {
     const char *wal_dir = getenv("SWOOSH_WAL_DIR");
     if (!wal_dir || !*wal_dir)
-        wal_dir = "./data/wal";
+        wal_dir = SW_WAL_DIR_DEFAULT;
     uint64_t from = 1, limit = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -25,10 +25,10 @@ static void usage(FILE *out)
             "Replays the whole log from genesis, recomputing and checking "
             "every record's\nstate hash, then checks each snapshot against "
             "the log. Read-only; safe\nwhile a server runs.\n\n"
-            "  --wal-dir D       log directory (SWOOSH_WAL_DIR, default "
-            "./data/wal)\n"
+            "  --wal-dir D       log directory (SWOOSH_WAL_DIR, "
+            "default " SW_WAL_DIR_DEFAULT ")\n"
             "  --snapshot-dir D  snapshot directory (SWOOSH_SNAPSHOT_DIR, "
-            "default\n                    ./data/snapshots)\n"
+            "default\n                    " SW_SNAPSHOT_DIR_DEFAULT ")\n"
             "  --genesis F       genesis projection file (SWOOSH_GENESIS, "
             "default built-in)\n\n"
             "Exit status: 0 the log verifies, 3 the log diverges (the "
@@ -72,9 +72,9 @@ int cmd_verify(int argc, char **argv)
     const char *snap_dir = getenv("SWOOSH_SNAPSHOT_DIR");
     const char *genesis = getenv("SWOOSH_GENESIS");
     if (!wal_dir || !*wal_dir)
-        wal_dir = "./data/wal";
+        wal_dir = SW_WAL_DIR_DEFAULT;
     if (!snap_dir || !*snap_dir)
-        snap_dir = "./data/snapshots";
+        snap_dir = SW_SNAPSHOT_DIR_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
