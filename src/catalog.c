@@ -351,9 +351,10 @@ static bool check_sources(const json_t *v, const char *tn, char msg[256])
         return false;
     }
     size_t n = json_array_size(v);
-    if (n < 1 || n > SW_MAX_ITEMS) {
-        bad(msg, "payload field \"sources\" of %s must hold 1..%d sources", tn,
-            SW_MAX_ITEMS);
+    if (n < 1) {
+        bad(msg,
+            "payload field \"sources\" of %s must hold at least one source",
+            tn);
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -404,9 +405,9 @@ static bool check_roles(const json_t *v, const char *tn, char msg[256])
         return false;
     }
     size_t n = json_array_size(v);
-    if (n < 1 || n > SW_MAX_ITEMS) {
-        bad(msg, "payload field \"roles\" of %s must hold 1..%d roles", tn,
-            SW_MAX_ITEMS);
+    if (n < 1) {
+        bad(msg, "payload field \"roles\" of %s must hold at least one role",
+            tn);
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -456,11 +457,6 @@ static bool check_strmap(const json_t *v, const char *name, const char *tn,
         bad(msg, "payload field \"%s\" of %s must be an object", name, tn);
         return false;
     }
-    if (json_object_size(v) > SW_MAX_ITEMS) {
-        bad(msg, "payload field \"%s\" of %s must hold at most %d entries",
-            name, tn, SW_MAX_ITEMS);
-        return false;
-    }
     const char *k;
     json_t *val;
     json_object_foreach((json_t *)v, k, val)
@@ -490,17 +486,42 @@ static bool check_idlist(const json_t *v, const char *name, const char *tn,
         bad(msg, "payload field \"%s\" of %s must be an array", name, tn);
         return false;
     }
-    if (json_array_size(v) > SW_MAX_ITEMS) {
-        bad(msg, "payload field \"%s\" of %s must hold at most %d ids", name,
-            tn, SW_MAX_ITEMS);
-        return false;
-    }
     for (size_t i = 0; i < json_array_size(v); i++) {
         snprintf(what, sizeof what, "%s[%zu]", name, i);
         if (!check_str(json_array_get(v, i), 1, SW_MAX_ID, tn, what, msg))
             return false;
     }
     return true;
+}
+
+/* SPEC §3: a transition that would exceed a bound of §5 is LIMIT_EXCEEDED.
+ * Step 1's BAD_PAYLOAD covers shape, types and string lengths; the count
+ * bounds (≤ 256 planned roles, sources, resources, params, admins) are
+ * bounds, so more entries than that answer LIMIT_EXCEEDED, checked before
+ * the entries themselves. */
+static sw_code_t check_count(const sw_field_spec_t *f, const json_t *v,
+                             const char *tn, char msg[256])
+{
+    size_t n;
+    switch (f->type) {
+    case SW_F_SOURCES:
+    case SW_F_ROLES:
+    case SW_F_IDLIST:
+        n = json_is_array(v) ? json_array_size(v) : 0;
+        break;
+    case SW_F_STRMAP:
+        n = json_is_object(v) ? json_object_size(v) : 0;
+        break;
+    default:
+        return SW_C_OK;
+    }
+    if (n <= SW_MAX_ITEMS)
+        return SW_C_OK;
+    snprintf(msg, 256,
+             "payload field \"%s\" of %s holds %zu entries; at most %d are "
+             "allowed",
+             f->name, tn, n, SW_MAX_ITEMS);
+    return SW_C_LIMIT_EXCEEDED;
 }
 
 /* Validates one present field and stores it into pl. */
@@ -556,8 +577,9 @@ static bool parse_field(const sw_field_spec_t *f, json_t *v, const char *tn,
 
 /* Generic over the row's schema so every transition validates its payload
  * the same way (SPEC §5 step 1: BAD_PAYLOAD for unknown fields, missing
- * required ones, wrong types, lengths and bounds). JSON null counts as
- * absent, as for the proposal's own optional fields (SPEC §2). */
+ * required ones, wrong types and lengths; LIMIT_EXCEEDED, SPEC §3, for
+ * more entries than a collection may hold). JSON null counts as absent, as
+ * for the proposal's own optional fields (SPEC §2). */
 sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
                                    sw_payload_t *pl, char msg[256])
 {
@@ -601,9 +623,12 @@ sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
                            f->name, tn);
             continue;
         }
-        if (!parse_field(f, v, tn, pl, msg)) {
+        sw_code_t c = check_count(f, v, tn, msg);
+        if (c == SW_C_OK && !parse_field(f, v, tn, pl, msg))
+            c = SW_C_BAD_PAYLOAD;
+        if (c != SW_C_OK) {
             memset(pl, 0, sizeof *pl);
-            return SW_C_BAD_PAYLOAD;
+            return c;
         }
         present++;
     }

@@ -307,7 +307,8 @@ static void test_payload_bounds(void **unused)
         }
         json_decref(pl);
     }
-    /* 256 admins pass, 257 do not; map keys of 128 bytes pass, 129 not. */
+    /* 256 admins pass, 257 exceed a bound (SPEC §3: LIMIT_EXCEEDED); map
+     * keys of 128 bytes pass, 129 are a bad length (SPEC §5 step 1). */
     e = sw_catalog_find("POLICY_UPDATED");
     for (int extra = 0; extra <= 1; extra++) {
         json_t *admins = json_array();
@@ -320,7 +321,7 @@ static void test_payload_bounds(void **unused)
         json_object_set_new(params, extra ? id129 : id128, json_string("v"));
         json_t *pl = json_pack("{s:o}", "admins", admins);
         assert_int_equal(sw_catalog_parse_payload(e, pl, &out, msg),
-                         extra ? BAD : OK);
+                         extra ? SW_C_LIMIT_EXCEEDED : OK);
         json_decref(pl);
         pl = json_pack("{s:o}", "params", params);
         assert_int_equal(sw_catalog_parse_payload(e, pl, &out, msg),
@@ -334,6 +335,79 @@ static void test_payload_bounds(void **unused)
                          sw_catalog_find("INGESTION_FETCHED"), pl, &out, msg),
                      BAD);
     json_decref(pl);
+}
+
+/* Each collection of SPEC §5's count bound (≤ 256 planned roles, sources,
+ * resources, params, admins) takes 256 entries; 257 answer LIMIT_EXCEEDED
+ * (SPEC §3), even when the entries are malformed too, while an empty list
+ * where one is needed is a shape error (BAD_PAYLOAD). */
+static void test_count_bounds(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *transition, *field, *entry; /* entry: %d is the index */
+        bool object;                            /* a map, not an array */
+        bool needs_one;
+    } rows[] = {
+        {"INGESTION_STARTED", "sources", "{\"id\":\"s%d\",\"uri\":\"u\"}",
+         false, true},
+        {"COUNCIL_PROFILES_LOADED", "roles",
+         "{\"role\":\"r%d\",\"required\":false}", false, true},
+        {"ENV_ALLOCATION_REQUESTED", "resources", "\"v\"", true, false},
+        {"POLICY_UPDATED", "params", "\"v\"", true, false},
+        {"POLICY_UPDATED", "admins", "\"a%d\"", false, false},
+    };
+    for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        const sw_catalog_entry_t *e = sw_catalog_find(rows[r].transition);
+        assert_non_null(e);
+        for (int n = 256; n <= 258; n++) {
+            sw_buf_t b = SW_BUF_INIT;
+            sw_buf_printf(&b, "{\"%s\":%c", rows[r].field,
+                          rows[r].object ? '{' : '[');
+            for (int i = 0; i < n; i++) {
+                if (i)
+                    sw_buf_putc(&b, ',');
+                if (rows[r].object)
+                    sw_buf_printf(&b, "\"k%d\":", i);
+                if (n == 258 && i == 0) /* malformed entry as well */
+                    sw_buf_puts(&b, "17");
+                else
+                    sw_buf_printf(&b, rows[r].entry, i);
+            }
+            sw_buf_printf(&b, "%c", rows[r].object ? '}' : ']');
+            if (!strcmp(rows[r].transition, "COUNCIL_PROFILES_LOADED"))
+                sw_buf_puts(&b, ",\"council_id\":\"c\"");
+            sw_buf_putc(&b, '}');
+            json_error_t je;
+            json_t *pl = json_loads(b.data, 0, &je);
+            assert_non_null(pl);
+            sw_payload_t out;
+            char msg[256];
+            sw_code_t c = sw_catalog_parse_payload(e, pl, &out, msg);
+            if (n == 256) {
+                assert_int_equal(c, OK);
+            } else {
+                assert_int_equal(c, SW_C_LIMIT_EXCEEDED);
+                assert_non_null(strstr(msg, rows[r].field));
+                assert_non_null(strstr(msg, "at most 256"));
+            }
+            json_decref(pl);
+            sw_buf_free(&b);
+        }
+        if (rows[r].needs_one) {
+            char body[128];
+            snprintf(body, sizeof body, "{\"%s\":[],\"council_id\":\"c\"}",
+                     rows[r].field);
+            json_t *pl = json_loads(body, 0, NULL);
+            if (!strcmp(rows[r].field, "sources"))
+                json_object_del(pl, "council_id");
+            sw_payload_t out;
+            char msg[256];
+            assert_int_equal(sw_catalog_parse_payload(e, pl, &out, msg), BAD);
+            assert_non_null(strstr(msg, "at least one"));
+            json_decref(pl);
+        }
+    }
 }
 
 /* Parsed values land in the typed payload: strings, integers with their
@@ -423,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_phase_gates),
         cmocka_unit_test(test_payload_vectors),
         cmocka_unit_test(test_payload_bounds),
+        cmocka_unit_test(test_count_bounds),
         cmocka_unit_test(test_payload_fills_struct),
         cmocka_unit_test(test_catalog_json),
     };
