@@ -685,13 +685,6 @@ static const char *ftype_name(sw_ftype_t t)
  * gates the transition (null for "*"). */
 json_t *sw_catalog_to_json(void)
 {
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } guard_names[] = {{SW_G_LICENSE, "LicenseOK"},
-                       {SW_G_BACKBEAT, "BackbeatOK"},
-                       {SW_G_QUORUM, "QuorumOK"},
-                       {SW_G_MCP, "MCPHealthy"}};
     json_t *arr = json_array();
     for (size_t i = 0; i < TABLE_LEN; i++) {
         const sw_catalog_entry_t *e = &table[i];
@@ -707,9 +700,11 @@ json_t *sw_catalog_to_json(void)
                     json_array_append_new(phases, json_string(sw_phase_name(
                                                       e->phase_section, ph)));
         }
-        for (size_t g = 0; g < sizeof guard_names / sizeof guard_names[0]; g++)
-            if (e->guards & guard_names[g].bit)
-                json_array_append_new(guards, json_string(guard_names[g].name));
+#define GUARD_NAME_(G_ID, G_FIELD, G_NAME, G_BIT)                              \
+    if ((G_BIT)&e->guards)                                                     \
+        json_array_append_new(guards, json_string(G_NAME));
+        SW_GUARD_MAP(GUARD_NAME_)
+#undef GUARD_NAME_
         for (const sw_field_spec_t *f = e->fields; f->name; f++) {
             json_t *fo =
                 json_pack("{s:s, s:s, s:b}", "name", f->name, "type",

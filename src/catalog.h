@@ -16,13 +16,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Guard bits (PolicyOK applies to every transition and has no bit). */
+/* Guard bits of the catalog's guard column (PolicyOK applies to every
+ * transition and has no bit). */
 enum {
     SW_G_LICENSE = 1u << 0,  /* L: LicenseOK (KACHING) */
     SW_G_BACKBEAT = 1u << 1, /* B: BackbeatOK (BACKBEAT) */
     SW_G_QUORUM = 1u << 2,   /* Q: QuorumOK (HMMM) */
     SW_G_MCP = 1u << 3,      /* M: MCPHealthy (MCP) */
 };
+
+/* The five guards of SPEC §4, defined once: X(ID, field, name, bit).
+ *   ID    SW_GUARD_<ID> and SWOOSH_GUARD_<ID>_URL;
+ *   field the sw_guards_t member (reducer.h);
+ *   name  the outcome key in WAL records, logs and guard calls;
+ *   bit   the catalog's requirement bit (0 for PolicyOK).
+ * In SPEC §4's order (KACHING, BACKBEAT, HMMM, SHHH, MCP), which is also the
+ * order of the flags in `swoosh serve --help`. */
+#define SW_GUARD_MAP(X)                                                        \
+    X(LICENSE, license_ok, "LicenseOK", SW_G_LICENSE)                          \
+    X(BACKBEAT, backbeat_ok, "BackbeatOK", SW_G_BACKBEAT)                      \
+    X(QUORUM, quorum_ok, "QuorumOK", SW_G_QUORUM)                              \
+    X(POLICY, policy_ok, "PolicyOK", 0)                                        \
+    X(MCP, mcp_healthy, "MCPHealthy", SW_G_MCP)
+
+typedef enum sw_guard_id {
+#define SW_GUARD_ID_(G_ID, G_FIELD, G_NAME, G_BIT) SW_GUARD_##G_ID,
+    SW_GUARD_MAP(SW_GUARD_ID_)
+#undef SW_GUARD_ID_
+        SW_GUARD__COUNT
+} sw_guard_id_t;
 
 /* Row flags. */
 enum {

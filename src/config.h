@@ -8,21 +8,12 @@
 #ifndef SW_CONFIG_H
 #define SW_CONFIG_H
 
+#include "catalog.h"
 #include "swoosh.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* Guard names in SWOOSH_GUARD_<NAME>_URL order. */
-enum {
-    SW_GUARD_URL_LICENSE,
-    SW_GUARD_URL_BACKBEAT,
-    SW_GUARD_URL_QUORUM,
-    SW_GUARD_URL_POLICY,
-    SW_GUARD_URL_MCP,
-    SW_GUARD_URL__COUNT
-};
 
 typedef struct sw_config {
     /* Strings are owned (sw_config_destroy frees them); NULL = unset. */
@@ -32,7 +23,7 @@ typedef struct sw_config {
     char *genesis;      /* SWOOSH_GENESIS, default NULL = built-in */
     char *node_id_hex;  /* SWOOSH_NODE_ID, default 0000000000000001 */
     char *guards;       /* SWOOSH_GUARDS: "static" (default) or "http" */
-    char *guard_url[SW_GUARD_URL__COUNT]; /* SWOOSH_GUARD_<NAME>_URL */
+    char *guard_url[SW_GUARD__COUNT]; /* SWOOSH_GUARD_<NAME>_URL */
     char *guard_config;        /* SWOOSH_GUARD_CONFIG: static provider file */
     char *api_token;           /* SWOOSH_API_TOKEN; NULL or "" = no auth */
     char *log_level;           /* SWOOSH_LOG_LEVEL, default info */
@@ -45,9 +36,9 @@ typedef struct sw_config {
     uint64_t batch_max;        /* SWOOSH_BATCH_MAX, default 256 */
     uint64_t queue_max;        /* SWOOSH_QUEUE_MAX, default 65536 */
     uint64_t http_threads;     /* SWOOSH_HTTP_THREADS, default 2 */
-    bool guard_fail_open[SW_GUARD_URL__COUNT]; /* SWOOSH_GUARD_<NAME>_FAIL_OPEN */
-    bool api_token_reads;      /* SWOOSH_API_TOKEN_READS: GETs need it too */
-    bool access_log;           /* SWOOSH_ACCESS_LOG: one line per request */
+    bool guard_fail_open[SW_GUARD__COUNT]; /* SWOOSH_GUARD_<NAME>_FAIL_OPEN */
+    bool api_token_reads; /* SWOOSH_API_TOKEN_READS: GETs need it too */
+    bool access_log;      /* SWOOSH_ACCESS_LOG: one line per request */
 
     /* Derived by sw_config_load(). */
     uint64_t node_id;

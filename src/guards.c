@@ -7,6 +7,7 @@
 #include "catalog.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -21,12 +22,12 @@ static const struct {
     const char *name;
     const char *stem;
     unsigned bit;
+    size_t offset; /* of the flag in sw_guards_t */
 } guard_table[SW_GUARD__COUNT] = {
-    [SW_GUARD_LICENSE] = {"LicenseOK", "LICENSE", SW_G_LICENSE},
-    [SW_GUARD_BACKBEAT] = {"BackbeatOK", "BACKBEAT", SW_G_BACKBEAT},
-    [SW_GUARD_QUORUM] = {"QuorumOK", "QUORUM", SW_G_QUORUM},
-    [SW_GUARD_POLICY] = {"PolicyOK", "POLICY", 0},
-    [SW_GUARD_MCP] = {"MCPHealthy", "MCP", SW_G_MCP},
+#define GUARD_ROW_(G_ID, G_FIELD, G_NAME, G_BIT)                               \
+    [SW_GUARD_##G_ID] = {G_NAME, #G_ID, G_BIT, offsetof(sw_guards_t, G_FIELD)},
+    SW_GUARD_MAP(GUARD_ROW_)
+#undef GUARD_ROW_
 };
 
 /* Guard names are the outcome keys SPEC §4 lists, so logs, WAL records and
@@ -86,45 +87,15 @@ bool sw_guard_required(const sw_proposal_t *p, sw_guard_id_t id)
  * loop over guard ids, so these two map between the forms. */
 void sw_guard_set(sw_guards_t *out, sw_guard_id_t id, bool v)
 {
-    switch (id) {
-    case SW_GUARD_LICENSE:
-        out->license_ok = v;
-        break;
-    case SW_GUARD_BACKBEAT:
-        out->backbeat_ok = v;
-        break;
-    case SW_GUARD_QUORUM:
-        out->quorum_ok = v;
-        break;
-    case SW_GUARD_POLICY:
-        out->policy_ok = v;
-        break;
-    case SW_GUARD_MCP:
-        out->mcp_healthy = v;
-        break;
-    default:
-        SW_ASSERT(!"guard id out of range");
-    }
+    SW_ASSERT((unsigned)id < SW_GUARD__COUNT);
+    *(bool *)((char *)out + guard_table[id].offset) = v;
 }
 
 /* Reading counterpart of sw_guard_set(). */
 bool sw_guard_get(const sw_guards_t *g, sw_guard_id_t id)
 {
-    switch (id) {
-    case SW_GUARD_LICENSE:
-        return g->license_ok;
-    case SW_GUARD_BACKBEAT:
-        return g->backbeat_ok;
-    case SW_GUARD_QUORUM:
-        return g->quorum_ok;
-    case SW_GUARD_POLICY:
-        return g->policy_ok;
-    case SW_GUARD_MCP:
-        return g->mcp_healthy;
-    default:
-        SW_ASSERT(!"guard id out of range");
-        return false;
-    }
+    SW_ASSERT((unsigned)id < SW_GUARD__COUNT);
+    return *(const bool *)((const char *)g + guard_table[id].offset);
 }
 
 /* The embedded default (SPEC §4): static, every guard passing. */

@@ -32,15 +32,8 @@
 
 #include <stdbool.h>
 
-/* The five guards, in the order of their environment names. */
-typedef enum sw_guard_id {
-    SW_GUARD_LICENSE,  /* LicenseOK  (KACHING)  SWOOSH_GUARD_LICENSE_*  */
-    SW_GUARD_BACKBEAT, /* BackbeatOK (BACKBEAT) SWOOSH_GUARD_BACKBEAT_* */
-    SW_GUARD_QUORUM,   /* QuorumOK   (HMMM)     SWOOSH_GUARD_QUORUM_*   */
-    SW_GUARD_POLICY,   /* PolicyOK   (SHHH)     SWOOSH_GUARD_POLICY_*   */
-    SW_GUARD_MCP,      /* MCPHealthy (MCP)      SWOOSH_GUARD_MCP_*      */
-    SW_GUARD__COUNT
-} sw_guard_id_t;
+/* The guard ids (sw_guard_id_t, SW_GUARD_LICENSE …) come from
+ * SW_GUARD_MAP in catalog.h. */
 
 typedef enum sw_guards_kind {
     SW_GUARDS_STATIC, /* SWOOSH_GUARDS=static (default) */

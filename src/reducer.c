@@ -159,27 +159,15 @@ void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
         sw_reduce_msg(r->msg, "%.250s; the system is quarantined", reason);
         return;
     }
-    static const struct {
-        unsigned bit;
-        size_t off;
-        const char *name;
-    } guard_rows[] = {
-        {SW_G_LICENSE, offsetof(sw_guards_t, license_ok), "LicenseOK"},
-        {SW_G_BACKBEAT, offsetof(sw_guards_t, backbeat_ok), "BackbeatOK"},
-        {SW_G_QUORUM, offsetof(sw_guards_t, quorum_ok), "QuorumOK"},
-        {SW_G_MCP, offsetof(sw_guards_t, mcp_healthy), "MCPHealthy"},
-    };
-    for (size_t i = 0; i < sizeof guard_rows / sizeof guard_rows[0]; i++) {
-        bool ok = *(const bool *)((const char *)g + guard_rows[i].off);
-        if ((e->guards & guard_rows[i].bit) && !ok) {
-            sw_reduce_msg(r->msg, "guard %s rejected %s", guard_rows[i].name,
-                          e->name);
-            {
-                reject(r, SW_C_GUARD_REJECTED);
-                return;
-            }
-        }
+    /* A required guard that failed (PolicyOK, bit 0, was decided above). */
+#define CHECK_GUARD_(G_ID, G_FIELD, G_NAME, G_BIT)                             \
+    if (((G_BIT)&e->guards) && !g->G_FIELD) {                                  \
+        sw_reduce_msg(r->msg, "guard %s rejected %s", G_NAME, e->name);        \
+        reject(r, SW_C_GUARD_REJECTED);                                        \
+        return;                                                                \
     }
+    SW_GUARD_MAP(CHECK_GUARD_)
+#undef CHECK_GUARD_
 
     /* Step 7: window, phase, council id, then the row's own conditions. */
     if ((e->flags & SW_T_WINDOW) && str_nonempty(p->window_id) &&
@@ -272,37 +260,4 @@ const char *sw_outcome_name(sw_outcome_t o)
         break;
     }
     return "rejected";
-}
-
-/* Guard outcomes are recorded in the WAL record so replay never re-evaluates
- * them (SPEC §1.2, §4). */
-json_t *sw_guards_to_json(const sw_guards_t *g)
-{
-    return json_pack("{s:b, s:b, s:b, s:b, s:b}", "BackbeatOK", g->backbeat_ok,
-                     "LicenseOK", g->license_ok, "MCPHealthy", g->mcp_healthy,
-                     "PolicyOK", g->policy_ok, "QuorumOK", g->quorum_ok);
-}
-
-/* Strict inverse of sw_guards_to_json: exactly the five booleans, so a
- * damaged record is noticed rather than replayed with a default. */
-bool sw_guards_from_json(const json_t *j, sw_guards_t *g)
-{
-    static const char *const names[] = {"BackbeatOK", "LicenseOK", "MCPHealthy",
-                                        "PolicyOK", "QuorumOK"};
-    bool *dst[] = {&g->backbeat_ok, &g->license_ok, &g->mcp_healthy,
-                   &g->policy_ok, &g->quorum_ok};
-    sw_guards_t tmp;
-    bool *tdst[] = {&tmp.backbeat_ok, &tmp.license_ok, &tmp.mcp_healthy,
-                    &tmp.policy_ok, &tmp.quorum_ok};
-    if (!json_is_object(j) || json_object_size(j) != 5)
-        return false;
-    for (size_t i = 0; i < 5; i++) {
-        json_t *v = json_object_get(j, names[i]);
-        if (!json_is_boolean(v))
-            return false;
-        *tdst[i] = json_is_true(v);
-    }
-    for (size_t i = 0; i < 5; i++)
-        *dst[i] = *tdst[i];
-    return true;
 }

@@ -16,8 +16,11 @@
 #include "proposal.h"
 #include "state.h"
 
+/* A guard outcome (SPEC §4), one flag per row of SW_GUARD_MAP. */
 typedef struct sw_guards {
-    bool license_ok, backbeat_ok, quorum_ok, policy_ok, mcp_healthy;
+#define SW_GUARD_FIELD_(G_ID, G_FIELD, G_NAME, G_BIT) bool G_FIELD;
+    SW_GUARD_MAP(SW_GUARD_FIELD_)
+#undef SW_GUARD_FIELD_
 } sw_guards_t;
 
 /* All guards passing (the static provider's default). */
@@ -50,10 +53,5 @@ sw_code_t sw_check_precondition(const sw_proposal_t *p, uint64_t index,
 
 /* Names for WAL records and logs. */
 const char *sw_outcome_name(sw_outcome_t o);
-/* {"BackbeatOK":…,"LicenseOK":…,"MCPHealthy":…,"PolicyOK":…,"QuorumOK":…};
- * new reference. */
-json_t *sw_guards_to_json(const sw_guards_t *g);
-/* Parses the above; false if malformed. */
-bool sw_guards_from_json(const json_t *j, sw_guards_t *g);
 
 #endif

@@ -49,10 +49,6 @@ static void log_startup(const sw_config_t *c, sw_executor_t *ex, uint16_t port,
     sw_view_release(v);
 }
 
-_Static_assert((int)SW_GUARD__COUNT == (int)SW_GUARD_URL__COUNT &&
-                   (int)SW_GUARD_POLICY == (int)SW_GUARD_URL_POLICY,
-               "config.h and guards.h list the guards in the same order");
-
 /* Opens the guard provider the configuration names (SPEC §4 "Guards"). */
 static sw_guard_provider_t *open_guards(const sw_config_t *c)
 {
@@ -64,7 +60,7 @@ static sw_guard_provider_t *open_guards(const sw_config_t *c)
         return NULL;
     }
     gc.static_path = c->guard_config;
-    for (int i = 0; i < SW_GUARD_URL__COUNT; i++) {
+    for (int i = 0; i < SW_GUARD__COUNT; i++) {
         gc.url[i] = c->guard_url[i];
         gc.fail_open[i] = c->guard_fail_open[i];
     }
