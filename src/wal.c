@@ -21,6 +21,16 @@
 
 /* ------------------------------------------------------------ SQLite log */
 
+/* How long a connection waits on another's lock before SQLITE_BUSY: the
+ * writer, reader and checkpointer connections (and CLI readers) share one
+ * file and hold its locks for one commit or checkpoint pass, so 10 s rides
+ * out a slow sync while a lock that is never released still fails. */
+#define BUSY_TIMEOUT_MS 10000
+/* The checkpointer's page cache: it copies frames from the WAL to the
+ * database file and reads next to nothing, so 2 MiB is plenty and the
+ * writer's SW_WAL_CACHE_KIB would be wasted memory. */
+#define CKPT_CACHE_KIB 2048u
+
 enum {
     ST_BEGIN,
     ST_COMMIT,
@@ -125,8 +135,10 @@ static swoosh_err_t sql_error(swoosh_error *err, sqlite3 *db, int rc,
                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), rc);
 }
 
-static int open_conn(const char *path, bool read_only, unsigned cache_kib,
-                     sqlite3 **out, swoosh_error *err)
+/* Opens one connection with the settings of docs/WAL-FORMAT.md. */
+static swoosh_err_t open_conn(const char *path, bool read_only,
+                              unsigned cache_kib, sqlite3 **out,
+                              swoosh_error *err)
 {
     int flags = SQLITE_OPEN_NOMUTEX |
                 (read_only ? SQLITE_OPEN_READONLY
@@ -134,38 +146,36 @@ static int open_conn(const char *path, bool read_only, unsigned cache_kib,
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, flags, NULL);
     if (rc != SQLITE_OK) {
-        sql_error(err, db, rc, "open");
+        swoosh_err_t code = sql_error(err, db, rc, "open");
         sw_error_prefix(err, "%s", path);
         sqlite3_close(db);
-        return -1;
+        return code;
     }
     sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     char sql[128];
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%u", cache_kib);
     rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        sql_error(err, db, rc, "configure connection");
+        swoosh_err_t code = sql_error(err, db, rc, "configure connection");
         sqlite3_close(db);
-        return -1;
+        return code;
     }
     *out = db;
-    return 0;
+    return SWOOSH_OK;
 }
 
 /* Runs one SQL statement returning a single text value (or none). */
-static int query_text(sqlite3 *db, const char *sql, char **out,
-                      swoosh_error *err)
+static swoosh_err_t query_text(sqlite3 *db, const char *sql, char **out,
+                               swoosh_error *err)
 {
     sqlite3_stmt *st = NULL;
     *out = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sql_error(err, db, rc, sql);
-        return -1;
-    }
+    if (rc != SQLITE_OK)
+        return sql_error(err, db, rc, sql);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         const unsigned char *t = sqlite3_column_text(st, 0);
@@ -173,24 +183,22 @@ static int query_text(sqlite3 *db, const char *sql, char **out,
             *out = sw_xstrdup((const char *)t);
         rc = SQLITE_DONE;
     }
-    if (rc != SQLITE_DONE) {
-        sql_error(err, db, rc, sql);
-        sqlite3_finalize(st);
-        return -1;
-    }
+    swoosh_err_t code = SWOOSH_OK;
+    if (rc != SQLITE_DONE)
+        code = sql_error(err, db, rc, sql);
     sqlite3_finalize(st);
-    return 0;
+    return code;
 }
 
-static int query_u64(sqlite3 *db, const char *sql, uint64_t *out, bool *null,
-                     swoosh_error *err)
+/* Runs one SQL statement returning a single integer; *null says the value
+ * was NULL (max() over an empty log). */
+static swoosh_err_t query_u64(sqlite3 *db, const char *sql, uint64_t *out,
+                              bool *null, swoosh_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sql_error(err, db, rc, sql);
-        return -1;
-    }
+    if (rc != SQLITE_OK)
+        return sql_error(err, db, rc, sql);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *null = sqlite3_column_type(st, 0) == SQLITE_NULL;
@@ -198,11 +206,9 @@ static int query_u64(sqlite3 *db, const char *sql, uint64_t *out, bool *null,
         rc = SQLITE_DONE;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        sql_error(err, db, rc, sql);
-        return -1;
-    }
-    return 0;
+    if (rc != SQLITE_DONE)
+        return sql_error(err, db, rc, sql);
+    return SWOOSH_OK;
 }
 
 static void row_to_record(sqlite3_stmt *st, sw_wal_record_t *r)
@@ -236,25 +242,22 @@ static void row_to_record(sqlite3_stmt *st, sw_wal_record_t *r)
 
 /* Builds the idem key filter from every logged key (one scan of the
  * log at open). */
-static int filter_load(sqlite_wal_t *w, swoosh_error *err)
+static swoosh_err_t filter_load(sqlite_wal_t *w, swoosh_error *err)
 {
+    w->filter = sw_idem_filter_new(SW_IDEM_FILTER_BITS_LOG2, SW_IDEM_FILTER_K);
     sqlite3_stmt *st = NULL;
     int rc =
         sqlite3_prepare_v2(w->db, "SELECT idem_key FROM log", -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        sql_error(err, w->db, rc, "load idem keys");
-        return -1;
-    }
+    if (rc != SQLITE_OK)
+        return sql_error(err, w->db, rc, "load idem keys");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(st, 0);
         sw_idem_filter_add(w->filter, k ? k : "");
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        sql_error(err, w->db, rc, "load idem keys");
-        return -1;
-    }
-    return 0;
+    if (rc != SQLITE_DONE)
+        return sql_error(err, w->db, rc, "load idem keys");
+    return SWOOSH_OK;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -742,58 +745,82 @@ unsigned sw_wal_sqlite_frames(sw_wal_t *base)
     return atomic_load(&((sqlite_wal_t *)base)->frames);
 }
 
+/* Stamps a new log with the format version and genesis hash in one
+ * transaction; the values are bound, never pasted into the SQL. */
+static swoosh_err_t write_meta(sqlite3 *db, const char *format,
+                               const char *genesis_hash, swoosh_error *err)
+{
+    const char *const keys[] = {SW_WAL_META_FORMAT, SW_WAL_META_GENESIS};
+    const char *const values[] = {format, genesis_hash};
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(
+            db, "INSERT OR REPLACE INTO meta VALUES(?1, ?2)", -1, &st, NULL);
+    for (size_t i = 0; src == SQLITE_OK && i < sizeof keys / sizeof keys[0];
+         i++) {
+        sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, values[i], -1, SQLITE_STATIC);
+        src = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (src == SQLITE_DONE)
+            src = SQLITE_OK;
+    }
+    if (src == SQLITE_OK)
+        src = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    swoosh_err_t rc = SWOOSH_OK;
+    if (src != SQLITE_OK) {
+        rc = sql_error(err, db, src, "write meta");
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A log without a format version: an empty one gets stamped (a writable
+ * open with a genesis hash) or, read-only, fits any genesis; one that holds
+ * records was not written by SWOOSH. */
+static swoosh_err_t stamp_new_log(sqlite_wal_t *w, const char *format,
+                                  const char *genesis_hash, swoosh_error *err)
+{
+    uint64_t cnt = 0;
+    bool null = false;
+    swoosh_err_t rc =
+        query_u64(w->db, "SELECT count(*) FROM log", &cnt, &null, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    if (cnt > 0)
+        return sw_error_set(err, SWOOSH_EFORMAT, 0,
+                            "wal: %s holds records but no format version: "
+                            "not a SWOOSH log",
+                            w->path);
+    if (w->read_only)
+        return SWOOSH_OK;
+    if (!genesis_hash)
+        return sw_error_set(err, SWOOSH_EINVAL, 0,
+                            "wal: a new log needs a genesis hash");
+    return write_meta(w->db, format, genesis_hash, err);
+}
+
 /* Checks (or, for a new log, records) the format version and genesis hash,
  * so a log is never replayed against another genesis (SPEC §3). */
 static swoosh_err_t check_meta(sqlite_wal_t *w, const char *genesis_hash,
                                swoosh_error *err)
 {
     char *fmt = NULL, *gen = NULL;
-    swoosh_err_t rc = SWOOSH_OK;
-    if (query_text(w->db,
-                   "SELECT value FROM meta WHERE key='" SW_WAL_META_FORMAT "'",
-                   &fmt, err) != 0 ||
-        query_text(w->db,
-                   "SELECT value FROM meta WHERE key='" SW_WAL_META_GENESIS "'",
-                   &gen, err) != 0) {
-        rc = err ? err->code : SWOOSH_EIO;
-        goto out;
-    }
     char want[16];
     snprintf(want, sizeof want, "%d", SWOOSH_FORMAT_VERSION);
+    swoosh_err_t rc = query_text(
+        w->db, "SELECT value FROM meta WHERE key='" SW_WAL_META_FORMAT "'",
+        &fmt, err);
+    if (rc == SWOOSH_OK)
+        rc = query_text(
+            w->db, "SELECT value FROM meta WHERE key='" SW_WAL_META_GENESIS "'",
+            &gen, err);
+    if (rc != SWOOSH_OK)
+        goto out;
     if (!fmt) {
-        uint64_t cnt = 0;
-        bool null = false;
-        if (query_u64(w->db, "SELECT count(*) FROM log", &cnt, &null, err)) {
-            rc = err ? err->code : SWOOSH_EIO;
-            goto out;
-        }
-        if (cnt > 0) {
-            rc = sw_error_set(err, SWOOSH_EFORMAT, 0,
-                              "wal: %s holds records but no format version: "
-                              "not a SWOOSH log",
-                              w->path);
-            goto out;
-        }
-        if (w->read_only)
-            goto out; /* an empty, unstamped log fits any genesis */
-        if (!genesis_hash) {
-            rc = sw_error_set(err, SWOOSH_EINVAL, 0,
-                              "wal: a new log needs a genesis hash");
-            goto out;
-        }
-        char sql[512];
-        snprintf(sql, sizeof sql,
-                 "BEGIN IMMEDIATE;"
-                 "INSERT OR REPLACE INTO meta VALUES('" SW_WAL_META_FORMAT
-                 "','%s');"
-                 "INSERT OR REPLACE INTO meta VALUES('" SW_WAL_META_GENESIS
-                 "','%s');COMMIT;",
-                 want, genesis_hash);
-        int src = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
-        if (src != SQLITE_OK) {
-            rc = sql_error(err, w->db, src, "write meta");
-            sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
-        }
+        rc = stamp_new_log(w, want, genesis_hash, err);
         goto out;
     }
     if (strcmp(fmt, want) != 0) {
@@ -817,6 +844,165 @@ out:
     return rc;
 }
 
+/* A log with no connection open yet; sq_close() releases it at any stage. */
+static sqlite_wal_t *wal_alloc(const char *dir, const sw_wal_options_t *o)
+{
+    sqlite_wal_t *w = sw_xcalloc(1, sizeof *w);
+    w->base.ops = &sqlite_ops;
+    w->read_only = o->read_only;
+    w->ckpt_pages = o->checkpoint_pages;
+    w->ckpt_fd = -1;
+    w->lock_fd = -1;
+    pthread_mutex_init(&w->wmu, NULL);
+    pthread_mutex_init(&w->rmu, NULL);
+    pthread_mutex_init(&w->cmu, NULL);
+    pthread_cond_init(&w->ccv, NULL);
+    size_t plen = strlen(dir) + sizeof(SW_WAL_FILE) + 2;
+    w->path = sw_xmalloc(plen);
+    snprintf(w->path, plen, "%s/%s", dir, SW_WAL_FILE);
+    return w;
+}
+
+/* Switches the writer to journal_mode=WAL with SQLite's own automatic
+ * checkpoints off (the checkpointer thread does them). */
+static swoosh_err_t use_wal_journal(sqlite_wal_t *w, swoosh_error *err)
+{
+    char *mode = NULL;
+    swoosh_err_t rc = query_text(w->db, "PRAGMA journal_mode=WAL", &mode, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    bool ok = mode && strcmp(mode, "wal") == 0;
+    free(mode);
+    if (!ok)
+        return sw_error_set(err, SWOOSH_EIO, 0,
+                            "wal: %s: cannot switch to journal_mode=WAL",
+                            w->path);
+    sqlite3_wal_autocheckpoint(w->db, 0);
+    return SWOOSH_OK;
+}
+
+/* Takes the directory's lock file and opens the writer connection, creating
+ * the tables of a new log. */
+static swoosh_err_t open_writer(sqlite_wal_t *w, const char *dir,
+                                unsigned cache_kib, swoosh_error *err)
+{
+    swoosh_err_t rc = sw_fsio_lock(dir, SW_WAL_LOCK_FILE, &w->lock_fd, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    rc = open_conn(w->path, false, cache_kib, &w->db, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    /* SQLite opens a file it may not write read-only without a word; the
+     * first commit would then fail storage for good. Refuse to start. */
+    if (sqlite3_db_readonly(w->db, "main") == 1)
+        return sw_error_set(err, SWOOSH_EIO, EACCES,
+                            "wal: %s cannot be written (check its owner, mode "
+                            "and attributes)",
+                            w->path);
+    rc = use_wal_journal(w, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    int src = sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL);
+    if (src != SQLITE_OK)
+        return sql_error(err, w->db, src, "create tables");
+    return SWOOSH_OK;
+}
+
+/* A read-only open creates nothing, so both tables must already exist. */
+static swoosh_err_t check_tables(sqlite_wal_t *w, swoosh_error *err)
+{
+    uint64_t n = 0;
+    bool null = false;
+    swoosh_err_t rc =
+        query_u64(w->db,
+                  "SELECT count(*) FROM sqlite_master WHERE type='table' "
+                  "AND name IN ('log','meta')",
+                  &n, &null, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    if (n != 2)
+        return sw_error_set(err, SWOOSH_EFORMAT, 0,
+                            "wal: %s is not a SWOOSH log (tables missing)",
+                            w->path);
+    return SWOOSH_OK;
+}
+
+/* Opens an existing log read-only. A missing file is checked first so it
+ * reports SWOOSH_ENOTFOUND, not the I/O error SQLite's open would give. */
+static swoosh_err_t open_read_only(sqlite_wal_t *w, unsigned cache_kib,
+                                   swoosh_error *err)
+{
+    FILE *f = fopen(w->path, "rb");
+    if (!f)
+        return sw_error_set(err, SWOOSH_ENOTFOUND, errno, "wal: %s", w->path);
+    fclose(f);
+    swoosh_err_t rc = open_conn(w->path, true, cache_kib, &w->db, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    return check_tables(w, err);
+}
+
+/* Reads the first and last index back from the log; an empty log has
+ * first = last + 1. */
+static swoosh_err_t load_bounds(sqlite_wal_t *w, swoosh_error *err)
+{
+    uint64_t v = 0;
+    bool null = false;
+    swoosh_err_t rc =
+        query_u64(w->db, "SELECT max(idx) FROM log", &v, &null, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    atomic_store(&w->last, null ? 0 : v);
+    rc = query_u64(w->db, "SELECT min(idx) FROM log", &v, &null, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    atomic_store(&w->first, null ? atomic_load(&w->last) + 1 : v);
+    return SWOOSH_OK;
+}
+
+static swoosh_err_t prepare_statements(sqlite3 *db, const char *const *sql,
+                                       int n, sqlite3_stmt **out,
+                                       swoosh_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int src = sqlite3_prepare_v3(db, sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                     &out[i], NULL);
+        if (src != SQLITE_OK)
+            return sql_error(err, db, src, "prepare");
+    }
+    return SWOOSH_OK;
+}
+
+/* Opens the checkpointer's connection and descriptor, hooks the writer's
+ * commits to it and starts its thread (SPEC §4). */
+static swoosh_err_t start_checkpointer(sqlite_wal_t *w, swoosh_error *err)
+{
+    swoosh_err_t rc = open_conn(w->path, false, CKPT_CACHE_KIB, &w->cdb, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    sqlite3_wal_autocheckpoint(w->cdb, 0);
+    /* A connection opens the WAL on its first read. Before that, a
+     * checkpoint on it can return without copying anything (log and
+     * checkpointed frames -1: seen with SQLite 3.40 on a connection
+     * opened after the writer), so read once here. */
+    uint64_t nt = 0;
+    bool null = false;
+    rc = query_u64(w->cdb, "SELECT count(*) FROM sqlite_master", &nt, &null,
+                   err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    w->ckpt_fd = open(w->path, O_RDONLY | O_CLOEXEC);
+    if (w->ckpt_fd < 0)
+        return sw_error_set(err, SWOOSH_EIO, errno, "wal: open %s", w->path);
+    sqlite3_wal_hook(w->db, wal_hook, w);
+    int e = pthread_create(&w->ckpt_thread, NULL, ckpt_main, w);
+    if (e != 0) /* pthread_create returns its error; errno is not set */
+        return sw_error_set(err, SWOOSH_EIO, e,
+                            "wal: cannot start the checkpoint thread");
+    w->ckpt_started = true;
+    return SWOOSH_OK;
+}
+
 /* Opens the SQLite log: WAL journal, synchronous=FULL, automatic checkpoints
  * off on the writer and a checkpoint thread on its own connection (SPEC §4).
  */
@@ -833,136 +1019,26 @@ sw_wal_t *sw_wal_open(const char *dir, const char *genesis_hash,
 
     if (!o.read_only && sw_fsio_mkdirs(dir, err) != SWOOSH_OK)
         return NULL;
-    sqlite_wal_t *w = sw_xcalloc(1, sizeof *w);
-    w->base.ops = &sqlite_ops;
-    w->read_only = o.read_only;
-    w->ckpt_pages = o.checkpoint_pages;
-    w->ckpt_fd = -1;
-    w->lock_fd = -1;
-    pthread_mutex_init(&w->wmu, NULL);
-    pthread_mutex_init(&w->rmu, NULL);
-    pthread_mutex_init(&w->cmu, NULL);
-    pthread_cond_init(&w->ccv, NULL);
-    size_t plen = strlen(dir) + sizeof(SW_WAL_FILE) + 2;
-    w->path = sw_xmalloc(plen);
-    snprintf(w->path, plen, "%s/%s", dir, SW_WAL_FILE);
-
-    if (!o.read_only &&
-        sw_fsio_lock(dir, SW_WAL_LOCK_FILE, &w->lock_fd, err) != SWOOSH_OK)
-        goto fail;
+    sqlite_wal_t *w = wal_alloc(dir, &o);
     if (o.read_only) {
-        FILE *f = fopen(w->path, "rb");
-        if (!f) {
-            sw_error_set(err, SWOOSH_ENOTFOUND, errno, "wal: %s", w->path);
+        if (open_read_only(w, o.cache_kib, err) != SWOOSH_OK)
             goto fail;
-        }
-        fclose(f);
-    }
-    if (open_conn(w->path, o.read_only, o.cache_kib, &w->db, err))
+    } else if (open_writer(w, dir, o.cache_kib, err) != SWOOSH_OK) {
         goto fail;
-    /* SQLite opens a file it may not write read-only without a word; the
-     * first commit would then fail storage for good. Refuse to start. */
-    if (!o.read_only && sqlite3_db_readonly(w->db, "main") == 1) {
-        sw_error_set(err, SWOOSH_EIO, EACCES,
-                     "wal: %s cannot be written (check its owner, mode and "
-                     "attributes)",
-                     w->path);
-        goto fail;
-    }
-    if (!o.read_only) {
-        char *mode = NULL;
-        if (query_text(w->db, "PRAGMA journal_mode=WAL", &mode, err))
-            goto fail;
-        bool ok = mode && strcmp(mode, "wal") == 0;
-        free(mode);
-        if (!ok) {
-            sw_error_set(err, SWOOSH_EIO, 0,
-                         "wal: %s: cannot switch to journal_mode=WAL", w->path);
-            goto fail;
-        }
-        sqlite3_wal_autocheckpoint(w->db, 0);
-        int src = sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL);
-        if (src != SQLITE_OK) {
-            sql_error(err, w->db, src, "create tables");
-            goto fail;
-        }
-    } else {
-        uint64_t n = 0;
-        bool null = false;
-        if (query_u64(w->db,
-                      "SELECT count(*) FROM sqlite_master WHERE type='table' "
-                      "AND name IN ('log','meta')",
-                      &n, &null, err))
-            goto fail;
-        if (n != 2) {
-            sw_error_set(err, SWOOSH_EFORMAT, 0,
-                         "wal: %s is not a SWOOSH log (tables missing)",
-                         w->path);
-            goto fail;
-        }
     }
     if (check_meta(w, genesis_hash, err) != SWOOSH_OK)
         goto fail;
-
-    uint64_t v = 0;
-    bool null = false;
-    if (query_u64(w->db, "SELECT max(idx) FROM log", &v, &null, err))
+    if (load_bounds(w, err) != SWOOSH_OK)
         goto fail;
-    atomic_store(&w->last, null ? 0 : v);
-    if (query_u64(w->db, "SELECT min(idx) FROM log", &v, &null, err))
+    if (!o.read_only &&
+        (filter_load(w, err) != SWOOSH_OK ||
+         prepare_statements(w->db, wsql, ST__WCOUNT, w->wst, err) != SWOOSH_OK))
         goto fail;
-    atomic_store(&w->first, null ? atomic_load(&w->last) + 1 : v);
-
-    if (!o.read_only) {
-        w->filter =
-            sw_idem_filter_new(SW_IDEM_FILTER_BITS_LOG2, SW_IDEM_FILTER_K);
-        if (filter_load(w, err))
-            goto fail;
-        for (int i = 0; i < ST__WCOUNT; i++) {
-            int src =
-                sqlite3_prepare_v3(w->db, wsql[i], -1,
-                                   SQLITE_PREPARE_PERSISTENT, &w->wst[i], NULL);
-            if (src != SQLITE_OK) {
-                sql_error(err, w->db, src, "prepare");
-                goto fail;
-            }
-        }
-    }
-    if (open_conn(w->path, true, o.cache_kib, &w->rdb, err))
+    if (open_conn(w->path, true, o.cache_kib, &w->rdb, err) != SWOOSH_OK ||
+        prepare_statements(w->rdb, rsql, ST__RCOUNT, w->rst, err) != SWOOSH_OK)
         goto fail;
-    for (int i = 0; i < ST__RCOUNT; i++) {
-        int src = sqlite3_prepare_v3(
-            w->rdb, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->rst[i], NULL);
-        if (src != SQLITE_OK) {
-            sql_error(err, w->rdb, src, "prepare");
-            goto fail;
-        }
-    }
-    if (!o.read_only) {
-        if (open_conn(w->path, false, 2048, &w->cdb, err))
-            goto fail;
-        sqlite3_wal_autocheckpoint(w->cdb, 0);
-        /* A connection opens the WAL on its first read. Before that, a
-         * checkpoint on it can return without copying anything (log and
-         * checkpointed frames -1: seen with SQLite 3.40 on a connection
-         * opened after the writer), so read once here. */
-        uint64_t nt = 0;
-        if (query_u64(w->cdb, "SELECT count(*) FROM sqlite_master", &nt, &null,
-                      err))
-            goto fail;
-        w->ckpt_fd = open(w->path, O_RDONLY | O_CLOEXEC);
-        if (w->ckpt_fd < 0) {
-            sw_error_set(err, SWOOSH_EIO, errno, "wal: open %s", w->path);
-            goto fail;
-        }
-        sqlite3_wal_hook(w->db, wal_hook, w);
-        if (pthread_create(&w->ckpt_thread, NULL, ckpt_main, w) != 0) {
-            sw_error_set(err, SWOOSH_EIO, errno,
-                         "wal: cannot start the checkpoint thread");
-            goto fail;
-        }
-        w->ckpt_started = true;
-    }
+    if (!o.read_only && start_checkpointer(w, err) != SWOOSH_OK)
+        goto fail;
     return &w->base;
 
 fail:
