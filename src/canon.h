@@ -32,4 +32,23 @@ bool sw_canon_json(sw_buf_t *out, const json_t *v);
 /* Hex SHA-256 of JCS(v); false when v is outside the value space. */
 bool sw_canon_hash(const json_t *v, char hex[65]);
 
+/* Deepest nesting sw_canon_parse_subset() accepts: a value inside more than
+ * this many arrays or objects is outside the subset. */
+#define SW_CANON_PARSE_DEPTH 32
+
+/* Parses `text` (`len` bytes, not NUL-terminated) when it lies in the
+ * canonical subset that SWOOSH writes, as a fast path ahead of jansson:
+ *   - no whitespace anywhere, and nothing after the value;
+ *   - strings of printable ASCII (0x20..0x7e) without any backslash escape;
+ *   - integers of 1 to 18 digits, with no leading zero, no "-0", no fraction
+ *     or exponent;
+ *   - true, false, null;
+ *   - object keys in strictly increasing byte order (so no duplicates);
+ *   - nesting up to SW_CANON_PARSE_DEPTH.
+ * Returns a new reference (caller owns, json_decref) to the same value
+ * json_loadb() builds (with JSON_DECODE_ANY for a top-level scalar), or NULL
+ * when the text is outside the subset, valid JSON or not: callers then fall
+ * back to json_loadb, which stays the judge of the accepted language. */
+json_t *sw_canon_parse_subset(const char *text, size_t len);
+
 #endif

@@ -1,22 +1,18 @@
-/* recovery: snapshot selection and verified replay (see recovery.h). */
+/* recovery: genesis, snapshot selection and start-up recovery (see
+ * recovery.h); the replay itself is in recovery_replay.c. */
 #include "recovery.h"
 
 #include "err.h"
 #include "fsio.h"
 #include "log.h"
-#include "proposal.h"
-#include "reducer.h"
 #include "snapshot.h"
 
 #include <inttypes.h>
 #include <jansson.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* The genesis is either built in or an operator's file; a file must be a
  * valid projection at index 0 (SPEC §3), since the log's first record is
@@ -66,622 +62,42 @@ sw_state_t *sw_recovery_genesis(const char *path, char hash[65],
     return s;
 }
 
-typedef struct replay {
-    sw_state_t *s;
-    uint64_t expect; /* next index */
-    uint64_t upto;   /* 0 = no bound */
-    uint64_t count;
-    swoosh_err_t rc;
-    swoosh_error *err;
-} replay_t;
-
-static int diverged(replay_t *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int diverged(replay_t *r, const char *fmt, ...)
+/* A snapshot is only as good as its agreement with the log (SPEC §4): the
+ * record at its index must carry its hash, and snapshot 0 must be the
+ * genesis. Start-up recovery and `swoosh verify` both judge snapshots here. */
+sw_snapcheck_t sw_recovery_check_snapshot(sw_wal_t *log, uint64_t index,
+                                          const char *hash,
+                                          const char *genesis_hash, char *msg,
+                                          swoosh_error *err)
 {
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    r->rc = sw_error_set(r->err, SWOOSH_EDIVERGED, 0, "%s", msg);
-    return 1;
-}
-
-/* ------------------------------------------------ fast canonical parse
- *
- * A logged proposal is canonical JSON (RFC 8785) written by the executor, so
- * almost every record is in a small subset that can be turned into jansson
- * values without jansson's general lexer: no whitespace, strings of
- * printable ASCII without escapes, integers of at most 18 digits without a
- * leading zero or "-0", true/false/null, object keys in strictly increasing
- * byte order (hence no duplicates), nesting up to FJ_DEPTH. Anything outside
- * the subset returns NULL and the caller falls back to json_loadb with
- * JSON_REJECT_DUPLICATES, so the accepted language and the values built are
- * exactly jansson's: the subset only decides which parser does the work. */
-#define FJ_DEPTH 32
-
-static json_t *fj_value(const char **pp, const char *end, int depth);
-
-static bool fj_string(const char **pp, const char *end, const char **s,
-                      size_t *n)
-{
-    const char *p = *pp;
-    if (p >= end || *p != '"')
-        return false;
-    const char *start = ++p;
-    while (p < end && *p != '"') {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c > 0x7e || c == '\\')
-            return false;
-        p++;
+    char dummy[SW_SNAPCHECK_MSG];
+    if (!msg)
+        msg = dummy;
+    msg[0] = '\0';
+    if (index == 0) {
+        if (strcmp(hash, genesis_hash) == 0)
+            return SW_SNAPCHECK_AGREES;
+        snprintf(msg, SW_SNAPCHECK_MSG, "snapshot 0 is not the genesis");
+        return SW_SNAPCHECK_NOT_GENESIS;
     }
-    if (p >= end)
-        return false;
-    *s = start;
-    *n = (size_t)(p - start);
-    *pp = p + 1;
-    return true;
-}
-
-static json_t *fj_object(const char **pp, const char *end, int depth)
-{
-    const char *p = *pp + 1; /* past '{' */
-    json_t *o = json_object();
-    const char *prev = NULL;
-    size_t prev_n = 0;
-    if (p < end && *p == '}') {
-        *pp = p + 1;
-        return o;
+    char logged[65];
+    bool found = false;
+    if (sw_wal_state_hash_at(log, index, logged, &found, err) != SWOOSH_OK)
+        return SW_SNAPCHECK_LOG_ERROR;
+    if (!found) {
+        snprintf(msg, SW_SNAPCHECK_MSG,
+                 "snapshot %" PRIu64 " is ahead of the log (no record %" PRIu64
+                 ")",
+                 index, index);
+        return SW_SNAPCHECK_AHEAD;
     }
-    for (;;) {
-        const char *k;
-        size_t kn;
-        if (!fj_string(&p, end, &k, &kn) || p >= end || *p != ':')
-            goto fail;
-        if (prev) {
-            size_t m = prev_n < kn ? prev_n : kn;
-            int c = memcmp(prev, k, m);
-            if (c > 0 || (c == 0 && prev_n >= kn))
-                goto fail; /* not strictly increasing: let jansson judge */
-        }
-        prev = k;
-        prev_n = kn;
-        p++;
-        json_t *v = fj_value(&p, end, depth + 1);
-        if (!v)
-            goto fail;
-        if (json_object_setn_new_nocheck(o, k, kn, v) != 0)
-            goto fail;
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        if (p < end && *p == '}') {
-            *pp = p + 1;
-            return o;
-        }
-        goto fail;
+    if (strcmp(logged, hash) != 0) {
+        snprintf(msg, SW_SNAPCHECK_MSG,
+                 "snapshot %" PRIu64 " has hash %s, the log record has %s",
+                 index, hash, logged);
+        return SW_SNAPCHECK_DIFFERS;
     }
-fail:
-    json_decref(o);
-    return NULL;
-}
-
-static json_t *fj_array(const char **pp, const char *end, int depth)
-{
-    const char *p = *pp + 1; /* past '[' */
-    json_t *a = json_array();
-    if (p < end && *p == ']') {
-        *pp = p + 1;
-        return a;
-    }
-    for (;;) {
-        json_t *v = fj_value(&p, end, depth + 1);
-        if (!v || json_array_append_new(a, v) != 0)
-            goto fail;
-        if (p < end && *p == ',') {
-            p++;
-            continue;
-        }
-        if (p < end && *p == ']') {
-            *pp = p + 1;
-            return a;
-        }
-        goto fail;
-    }
-fail:
-    json_decref(a);
-    return NULL;
-}
-
-static json_t *fj_number(const char **pp, const char *end)
-{
-    const char *p = *pp;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    const char *d = p;
-    while (p < end && *p >= '0' && *p <= '9')
-        p++;
-    size_t n = (size_t)(p - d);
-    if (n == 0 || n > 18 || (d[0] == '0' && (n > 1 || neg)))
-        return NULL;
-    if (p < end && (*p == '.' || *p == 'e' || *p == 'E'))
-        return NULL;
-    long long v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (d[i] - '0');
-    *pp = p;
-    return json_integer(neg ? -v : v);
-}
-
-static bool fj_word(const char **pp, const char *end, const char *w, size_t n)
-{
-    if ((size_t)(end - *pp) < n || memcmp(*pp, w, n) != 0)
-        return false;
-    *pp += n;
-    return true;
-}
-
-static json_t *fj_value(const char **pp, const char *end, int depth)
-{
-    if (*pp >= end || depth > FJ_DEPTH)
-        return NULL;
-    switch (**pp) {
-    case '{':
-        return fj_object(pp, end, depth);
-    case '[':
-        return fj_array(pp, end, depth);
-    case '"': {
-        const char *s;
-        size_t n;
-        if (!fj_string(pp, end, &s, &n))
-            return NULL;
-        return json_stringn_nocheck(s, n);
-    }
-    case 't':
-        return fj_word(pp, end, "true", 4) ? json_true() : NULL;
-    case 'f':
-        return fj_word(pp, end, "false", 5) ? json_false() : NULL;
-    case 'n':
-        return fj_word(pp, end, "null", 4) ? json_null() : NULL;
-    default:
-        if (**pp == '-' || (**pp >= '0' && **pp <= '9'))
-            return fj_number(pp, end);
-        return NULL;
-    }
-}
-
-/* A logged proposal as a jansson value: the fast path for canonical text,
- * else jansson itself (see above). NULL with je filled when not JSON. */
-static json_t *load_proposal(const char *text, size_t len, json_error_t *je)
-{
-    const char *p = text, *end = text + len;
-    json_t *v = fj_value(&p, end, 0);
-    if (v && p == end)
-        return v;
-    json_decref(v);
-    return json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
-}
-
-/* One record between parsing and applying. */
-typedef struct pitem {
-    uint64_t index;
-    bool ok;     /* split, parsed and validated; else msg says why */
-    json_t *obj; /* the proposal's JSON (owned) */
-    bool has_p;  /* p validated from obj (holds its own reference) */
-    sw_proposal_t p;
-    sw_wal_decoded_t d;
-    char col_hash[65];
-    char msg[200];
-} pitem_t;
-
-/* The state-independent half of replaying a record: split it and parse its
- * proposal. */
-static void parse_item(const sw_wal_record_t *rec, pitem_t *it)
-{
-    char msg[256];
-    it->index = rec->index;
-    it->ok = false;
-    it->obj = NULL;
-    it->has_p = false;
-    size_t hl = strnlen(rec->state_hash, 64);
-    memcpy(it->col_hash, rec->state_hash, hl);
-    it->col_hash[hl] = '\0';
-    if (!sw_wal_decode_record(rec->record, rec->record_len, &it->d, msg)) {
-        snprintf(it->msg, sizeof it->msg, "%.190s", msg);
-        return;
-    }
-    if (it->d.index != rec->index) {
-        snprintf(it->msg, sizeof it->msg, "its text says index %" PRIu64,
-                 it->d.index);
-        return;
-    }
-    json_error_t je;
-    it->obj = load_proposal(it->d.proposal, it->d.proposal_len, &je);
-    it->d.proposal = NULL; /* points into the row; gone after this call */
-    if (!it->obj) {
-        snprintf(it->msg, sizeof it->msg, "proposal is not JSON (%.100s)",
-                 je.text);
-        return;
-    }
-    sw_code_t c = sw_proposal_from_json_flags(it->obj, &it->p, msg,
-                                              SW_PROPOSAL_NO_CONTENT_HASH);
-    if (c != SW_C_OK) {
-        snprintf(it->msg, sizeof it->msg, "proposal is invalid: %s: %.150s",
-                 sw_code_name(c), msg);
-        return;
-    }
-    it->has_p = true;
-    if (!it->p.has_hlc) {
-        snprintf(it->msg, sizeof it->msg, "proposal has no hlc");
-        return;
-    }
-    it->ok = true;
-}
-
-/* Frees what parse_item made; called by the thread that parsed, so every
- * allocation of a record is freed by the thread that made it. */
-static void release_item(pitem_t *it)
-{
-    if (it->has_p)
-        sw_proposal_destroy(&it->p);
-    json_decref(it->obj);
-    it->obj = NULL;
-    it->has_p = false;
-    it->ok = false;
-}
-
-/* The state-dependent half: run the reducer with the recorded guards and
- * receive time and compare outcome and hash with the log (SPEC §1.5).
- * Leaves it->p to the caller. Returns non-zero to stop. */
-static int apply_item(replay_t *r, pitem_t *it)
-{
-    if (it->index != r->expect) {
-        return diverged(r,
-                        "log gap: expected record %" PRIu64 ", found %" PRIu64,
-                        r->expect, it->index);
-    }
-    if (!it->ok)
-        return diverged(r, "record %" PRIu64 ": %s", it->index, it->msg);
-    sw_result_t res;
-    sw_reduce(r->s, &it->p, &it->d.guards, it->d.received_at_ms, &res);
-    if (res.outcome != it->d.outcome)
-        return diverged(r,
-                        "record %" PRIu64
-                        ": outcome is %s in the log but %s on replay (%s)",
-                        it->index, sw_outcome_name(it->d.outcome),
-                        sw_outcome_name(res.outcome), sw_code_name(res.code));
-    char h[65];
-    sw_state_hash(r->s, h);
-    if (memcmp(h, it->d.state_hash, 65) != 0)
-        return diverged(r,
-                        "record %" PRIu64 ": state hash mismatch: log has %s, "
-                        "replay computes %s",
-                        it->index, it->d.state_hash, h);
-    if (strcmp(it->col_hash, it->d.state_hash) != 0)
-        return diverged(r,
-                        "record %" PRIu64 ": the state_hash column (%s) "
-                        "differs from the record's state_hash (%s)",
-                        it->index, it->col_hash, it->d.state_hash);
-    r->count++;
-    r->expect++;
-    if (r->upto && it->index >= r->upto)
-        return 1;
-    return 0;
-}
-
-/* Sequential path: parse and apply each row as it is read. */
-static int replay_one(void *arg, const sw_wal_record_t *rec)
-{
-    pitem_t it;
-    parse_item(rec, &it);
-    int stop = apply_item(arg, &it);
-    release_item(&it);
-    return stop;
-}
-
-/* Pipelined path for long replays. The state-independent work (splitting
- * records, parsing proposals: ~4/5 of the cost) runs on parser threads while
- * this thread applies records strictly in order:
- *
- *   reader thread: rows → raw chunks (FREE → RAW), in sequence order
- *   parser threads: RAW → PARSED (any chunk), and free the proposals of the
- *                   chunks they parsed once applied (DONE → FREE), so every
- *                   allocation is freed by the thread that made it
- *   this thread:   PARSED chunk `seq` → apply → DONE
- */
-#define CHUNK       256
-#define SLOTS       16
-#define MAX_PARSERS 4
-
-enum { SL_FREE, SL_RAW, SL_PARSING, SL_PARSED, SL_DONE, SL_CLEARING };
-
-typedef struct slot {
-    int state;
-    int owner; /* parser that parsed it */
-    uint64_t seq;
-    size_t n;
-    bool last;
-    swoosh_err_t rc;
-    swoosh_error err;
-    sw_buf_t text; /* record texts back to back */
-    size_t off[CHUNK], len[CHUNK];
-    uint64_t idx[CHUNK];
-    char col[CHUNK][65];
-    pitem_t items[CHUNK];
-} slot_t;
-
-typedef struct pipeline {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    slot_t *slots; /* SLOTS */
-    bool stop, reader_done;
-    /* With one spare core the reader parses its own chunks: a separate
-     * parser thread would only add a copy and a cross-core hand-off. The
-     * reader then also frees what it parsed (DONE chunks it takes back). */
-    bool inline_parse;
-    sw_wal_t *log;
-    uint64_t from;
-    uint64_t fill_seq; /* reader: chunk being filled */
-    slot_t *fill;
-} pipeline_t;
-
-static void slot_clear(slot_t *sl)
-{
-    for (size_t i = 0; i < sl->n; i++)
-        release_item(&sl->items[i]);
-    sl->n = 0;
-    sw_buf_reset(&sl->text);
-}
-
-/* Waits until the slot for fill_seq is free; false when stopping. */
-static bool reader_take(pipeline_t *q)
-{
-    slot_t *sl = &q->slots[q->fill_seq % SLOTS];
-    pthread_mutex_lock(&q->mu);
-    while (sl->state != SL_FREE && !(q->inline_parse && sl->state == SL_DONE) &&
-           !q->stop)
-        pthread_cond_wait(&q->cv, &q->mu);
-    bool ok = !q->stop;
-    pthread_mutex_unlock(&q->mu);
-    if (!ok)
-        return false;
-    slot_clear(sl); /* inline mode: a DONE chunk this thread parsed */
-    sl->n = 0;
-    sl->last = false;
-    sl->rc = SWOOSH_OK;
-    sw_buf_reset(&sl->text);
-    q->fill = sl;
-    return true;
-}
-
-static void parse_slot(slot_t *sl)
-{
-    for (size_t i = 0; i < sl->n; i++) {
-        sw_wal_record_t rec = {.index = sl->idx[i],
-                               .state_hash = sl->col[i],
-                               .record = sl->text.data + sl->off[i],
-                               .record_len = sl->len[i]};
-        parse_item(&rec, &sl->items[i]);
-    }
-}
-
-static void reader_publish(pipeline_t *q)
-{
-    if (q->inline_parse)
-        parse_slot(q->fill);
-    pthread_mutex_lock(&q->mu);
-    q->fill->seq = q->fill_seq++;
-    q->fill->state = q->inline_parse ? SL_PARSED : SL_RAW;
-    q->fill = NULL;
-    pthread_cond_broadcast(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-}
-
-static int reader_row(void *arg, const sw_wal_record_t *rec)
-{
-    pipeline_t *q = arg;
-    if (!q->fill && !reader_take(q))
-        return 1;
-    slot_t *sl = q->fill;
-    size_t i = sl->n++;
-    sl->off[i] = sl->text.len;
-    sl->len[i] = rec->record_len;
-    sw_buf_append(&sl->text, rec->record, rec->record_len);
-    sl->idx[i] = rec->index;
-    size_t hl = strnlen(rec->state_hash, 64);
-    memcpy(sl->col[i], rec->state_hash, hl);
-    sl->col[i][hl] = '\0';
-    if (sl->n == CHUNK)
-        reader_publish(q);
-    return 0;
-}
-
-static void *reader_main(void *arg)
-{
-    pipeline_t *q = arg;
-    pthread_setname_np(pthread_self(), "sw-replay-read");
-    swoosh_error err = {0};
-    swoosh_err_t rc = sw_wal_read_from(q->log, q->from, 0, reader_row, q, &err);
-    if (q->fill || reader_take(q)) {
-        q->fill->last = true;
-        q->fill->rc = rc;
-        q->fill->err = err;
-        reader_publish(q);
-    }
-    pthread_mutex_lock(&q->mu);
-    q->reader_done = true;
-    pthread_cond_broadcast(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-    return NULL;
-}
-
-typedef struct parser_arg {
-    pipeline_t *q;
-    int id;
-} parser_arg_t;
-
-static void *parser_main(void *arg)
-{
-    parser_arg_t *pa = arg;
-    pipeline_t *q = pa->q;
-    pthread_setname_np(pthread_self(), "sw-replay-parse");
-    pthread_mutex_lock(&q->mu);
-    for (;;) {
-        slot_t *raw = NULL, *done = NULL;
-        for (int i = 0; i < SLOTS && !raw && !done; i++) {
-            slot_t *sl = &q->slots[i];
-            if (sl->state == SL_DONE && sl->owner == pa->id)
-                done = sl;
-            else if (sl->state == SL_RAW)
-                raw = sl;
-        }
-        if (done) {
-            done->state = SL_CLEARING;
-            pthread_mutex_unlock(&q->mu);
-            slot_clear(done);
-            pthread_mutex_lock(&q->mu);
-            done->state = SL_FREE;
-            pthread_cond_broadcast(&q->cv);
-            continue;
-        }
-        if (raw) {
-            raw->state = SL_PARSING;
-            raw->owner = pa->id;
-            pthread_mutex_unlock(&q->mu);
-            parse_slot(raw);
-            pthread_mutex_lock(&q->mu);
-            raw->state = SL_PARSED;
-            pthread_cond_broadcast(&q->cv);
-            continue;
-        }
-        if (q->stop)
-            break;
-        pthread_cond_wait(&q->cv, &q->mu);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return NULL;
-}
-
-static int parser_count(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 2)
-        return 1;
-    return n - 1 > MAX_PARSERS ? MAX_PARSERS : (int)(n - 1);
-}
-
-static swoosh_err_t replay_pipelined(sw_wal_t *log, replay_t *r,
-                                     swoosh_error *err)
-{
-    pipeline_t q;
-    memset(&q, 0, sizeof q);
-    pthread_mutex_init(&q.mu, NULL);
-    pthread_cond_init(&q.cv, NULL);
-    q.slots = sw_xcalloc(SLOTS, sizeof *q.slots);
-    q.log = log;
-    q.from = r->expect;
-    int np = parser_count();
-    q.inline_parse = np <= 1;
-    if (q.inline_parse)
-        np = 0;
-    pthread_t reader, parsers[MAX_PARSERS];
-    parser_arg_t pargs[MAX_PARSERS];
-    int started = 0;
-    bool reader_started = pthread_create(&reader, NULL, reader_main, &q) == 0;
-    for (int i = 0; reader_started && i < np; i++) {
-        pargs[i] = (parser_arg_t){&q, i};
-        if (pthread_create(&parsers[i], NULL, parser_main, &pargs[i]) != 0)
-            break;
-        started++;
-    }
-    swoosh_err_t rc = SWOOSH_OK;
-    if (!reader_started || (started == 0 && !q.inline_parse)) {
-        pthread_mutex_lock(&q.mu);
-        q.stop = true;
-        pthread_cond_broadcast(&q.cv);
-        pthread_mutex_unlock(&q.mu);
-        if (reader_started)
-            pthread_join(reader, NULL);
-        rc = sw_wal_read_from(log, r->expect, 0, replay_one, r, err);
-        goto out;
-    }
-    for (uint64_t seq = 0;; seq++) {
-        slot_t *sl = &q.slots[seq % SLOTS];
-        pthread_mutex_lock(&q.mu);
-        while (!(sl->state == SL_PARSED && sl->seq == seq))
-            pthread_cond_wait(&q.cv, &q.mu);
-        pthread_mutex_unlock(&q.mu);
-        bool stop = false;
-        for (size_t i = 0; i < sl->n && !stop; i++)
-            stop = apply_item(r, &sl->items[i]) != 0;
-        bool last = sl->last;
-        if (last && !stop && sl->rc != SWOOSH_OK) {
-            rc = sl->rc;
-            if (err)
-                *err = sl->err;
-        }
-        pthread_mutex_lock(&q.mu);
-        sl->state = SL_DONE;
-        if (stop || last)
-            q.stop = true;
-        pthread_cond_broadcast(&q.cv);
-        pthread_mutex_unlock(&q.mu);
-        if (stop || last)
-            break;
-    }
-    pthread_join(reader, NULL);
-    for (int i = 0; i < started; i++)
-        pthread_join(parsers[i], NULL);
-out:
-    for (int i = 0; i < SLOTS; i++) {
-        slot_clear(&q.slots[i]);
-        sw_buf_free(&q.slots[i].text);
-    }
-    free(q.slots);
-    pthread_mutex_destroy(&q.mu);
-    pthread_cond_destroy(&q.cv);
-    return rc;
-}
-
-/* Replay is the heart of verifiability (SPEC §1.5, §4): the same reducer,
- * the recorded guards and receive times, and a hash check per record. */
-swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
-                                uint64_t *replayed, swoosh_error *err)
-{
-    replay_t r = {.s = s,
-                  .expect = s->meta.index + 1,
-                  .upto = upto,
-                  .rc = SWOOSH_OK,
-                  .err = err};
-    if (replayed)
-        *replayed = 0;
-    if (upto && upto <= s->meta.index)
-        return SWOOSH_OK;
-    uint64_t last = sw_wal_last_index(log);
-    uint64_t remaining = last >= r.expect ? last - r.expect + 1 : 0;
-    if (upto && upto - s->meta.index < remaining)
-        remaining = upto - s->meta.index;
-    swoosh_err_t rc =
-        remaining >= 4 * CHUNK
-            ? replay_pipelined(log, &r, err)
-            : sw_wal_read_from(log, r.expect, 0, replay_one, &r, err);
-    if (replayed)
-        *replayed = r.count;
-    if (r.rc != SWOOSH_OK)
-        return r.rc;
-    if (rc != SWOOSH_OK)
-        return rc;
-    if (upto && r.expect <= upto)
-        return sw_error_set(err, SWOOSH_EDIVERGED, 0,
-                            "log ends at %" PRIu64 ", expected %" PRIu64,
-                            r.expect - 1, upto);
-    return SWOOSH_OK;
+    return SW_SNAPCHECK_AGREES;
 }
 
 static double now_s(void)
@@ -689,6 +105,89 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Passes over a snapshot recovery will not start from, with a warning. */
+static void skip_snapshot(sw_recovered_t *out, const char *index,
+                          const char *reason)
+{
+    sw_log(SW_LOG_WARN, "snapshot_skipped", "index", index, "reason", reason,
+           NULL);
+    out->snapshots_skipped++;
+}
+
+/* Chooses the state to start from among the snapshots in dir (SPEC §4),
+ * newest first, for a log holding records first..last. A snapshot is passed
+ * over (skip_snapshot) when it is older than the compacted log, does not
+ * load (sw_snapshot_load's checks, genesis_hash included), or disagrees with
+ * the log record at its index; one whose record was compacted away is
+ * trusted on its own checks. Returns SWOOSH_OK with *picked the chosen
+ * state (caller owns, free with sw_state_free) and out->snapshot_index set,
+ * or *picked NULL when dir is NULL or no snapshot qualifies. Fails with
+ * SWOOSH_EDIVERGED when a snapshot is ahead of the log (committed records
+ * were lost: an operator must decide), or with the error of listing the
+ * directory or reading the log. */
+static swoosh_err_t pick_snapshot(sw_wal_t *log, const char *dir,
+                                  const char *genesis_hash, uint64_t first,
+                                  uint64_t last, sw_state_t **picked,
+                                  sw_recovered_t *out, swoosh_error *err)
+{
+    *picked = NULL;
+    if (!dir)
+        return SWOOSH_OK;
+    uint64_t *idx = NULL;
+    size_t n = 0;
+    swoosh_err_t rc = sw_snapshot_list(dir, true, &idx, &n, err);
+    if (rc != SWOOSH_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t si = idx[i];
+        char ibuf[24];
+        snprintf(ibuf, sizeof ibuf, "%" PRIu64, si);
+        if (si > last) {
+            rc = sw_error_set(
+                err, SWOOSH_EDIVERGED, 0,
+                "snapshot %" PRIu64 " is ahead of the log (last record %" PRIu64
+                "): the log lost committed records; restore the log from a "
+                "backup, or move the snapshot away to start from the log",
+                si, last);
+            break;
+        }
+        if (si + 1 < first) {
+            skip_snapshot(out, ibuf, "older than the compacted log");
+            continue;
+        }
+        swoosh_error lerr = {0};
+        char h[65];
+        sw_state_t *cand = sw_snapshot_load(dir, si, genesis_hash, h, &lerr);
+        if (!cand) {
+            skip_snapshot(out, ibuf, lerr.msg);
+            continue;
+        }
+        if (si >= first && si > 0) {
+            swoosh_error rerr = {0};
+            sw_snapcheck_t c = sw_recovery_check_snapshot(
+                log, si, h, genesis_hash, NULL, &rerr);
+            if (c == SW_SNAPCHECK_LOG_ERROR) {
+                sw_state_free(cand);
+                if (err)
+                    *err = rerr;
+                rc = rerr.code;
+                break;
+            }
+            if (c != SW_SNAPCHECK_AGREES) {
+                skip_snapshot(out, ibuf,
+                              "its hash differs from the log record's");
+                sw_state_free(cand);
+                continue;
+            }
+        }
+        *picked = cand;
+        out->snapshot_index = si;
+        break;
+    }
+    free(idx);
+    return rc;
 }
 
 /* Start-up recovery (SPEC §4): newest trusted snapshot, else an older one,
@@ -700,70 +199,14 @@ swoosh_err_t sw_recovery_run(sw_wal_t *log, const char *snapshot_dir,
 {
     double t0 = now_s();
     memset(out, 0, sizeof *out);
-    uint64_t *idx = NULL;
-    size_t n = 0;
     sw_state_t *s = NULL;
-    swoosh_err_t rc = SWOOSH_OK;
     uint64_t last = sw_wal_last_index(log);
     uint64_t first = sw_wal_first_index(log);
 
-    if (snapshot_dir) {
-        rc = sw_snapshot_list(snapshot_dir, true, &idx, &n, err);
-        if (rc != SWOOSH_OK)
-            goto fail;
-    }
-    for (size_t i = 0; i < n && !s; i++) {
-        uint64_t si = idx[i];
-        char ibuf[24];
-        snprintf(ibuf, sizeof ibuf, "%" PRIu64, si);
-        if (si > last) {
-            rc = sw_error_set(
-                err, SWOOSH_EDIVERGED, 0,
-                "snapshot %" PRIu64 " is ahead of the log (last record %" PRIu64
-                "): the log lost committed records; restore the log from a "
-                "backup, or move the snapshot away to start from the log",
-                si, last);
-            goto fail;
-        }
-        if (si + 1 < first) {
-            sw_log(SW_LOG_WARN, "snapshot_skipped", "index", ibuf, "reason",
-                   "older than the compacted log", NULL);
-            out->snapshots_skipped++;
-            continue;
-        }
-        swoosh_error lerr = {0};
-        char h[65];
-        sw_state_t *cand =
-            sw_snapshot_load(snapshot_dir, si, genesis_hash, h, &lerr);
-        if (!cand) {
-            sw_log(SW_LOG_WARN, "snapshot_skipped", "index", ibuf, "reason",
-                   lerr.msg, NULL);
-            out->snapshots_skipped++;
-            continue;
-        }
-        if (si >= first && si > 0) {
-            char logged[65];
-            bool found = false;
-            swoosh_error rerr = {0};
-            if (sw_wal_state_hash_at(log, si, logged, &found, &rerr) !=
-                SWOOSH_OK) {
-                sw_state_free(cand);
-                if (err)
-                    *err = rerr;
-                rc = rerr.code;
-                goto fail;
-            }
-            if (!found || logged[0] == '\0' || strcmp(logged, h) != 0) {
-                sw_log(SW_LOG_WARN, "snapshot_skipped", "index", ibuf, "reason",
-                       "its hash differs from the log record's", NULL);
-                out->snapshots_skipped++;
-                sw_state_free(cand);
-                continue;
-            }
-        }
-        s = cand;
-        out->snapshot_index = si;
-    }
+    swoosh_err_t rc = pick_snapshot(log, snapshot_dir, genesis_hash, first,
+                                    last, &s, out, err);
+    if (rc != SWOOSH_OK)
+        goto fail;
     if (!s) {
         if (first > 1) {
             rc = sw_error_set(err, SWOOSH_EDIVERGED, 0,
@@ -789,12 +232,10 @@ swoosh_err_t sw_recovery_run(sw_wal_t *log, const char *snapshot_dir,
     out->index = s->meta.index;
     sw_state_hash(s, out->state_hash);
     out->seconds = now_s() - t0;
-    free(idx);
     return SWOOSH_OK;
 
 fail:
     sw_state_free(s);
-    free(idx);
     out->state = NULL;
     return rc;
 }

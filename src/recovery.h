@@ -32,6 +32,31 @@ sw_state_t *sw_recovery_genesis(const char *path, char hash[65],
 swoosh_err_t sw_recovery_replay(sw_wal_t *log, sw_state_t *s, uint64_t upto,
                                 uint64_t *replayed, swoosh_error *err);
 
+/* How a snapshot compares with the log (sw_recovery_check_snapshot). */
+typedef enum sw_snapcheck {
+    SW_SNAPCHECK_AGREES = 0,  /* the record at its index has its hash; for
+                                 index 0, it is the genesis */
+    SW_SNAPCHECK_NOT_GENESIS, /* index 0 with a hash other than genesis's */
+    SW_SNAPCHECK_AHEAD,       /* the log has no record at its index */
+    SW_SNAPCHECK_DIFFERS,     /* the record at its index has another hash */
+    SW_SNAPCHECK_LOG_ERROR,   /* reading the log failed: see err */
+} sw_snapcheck_t;
+
+/* Size of the message buffer of sw_recovery_check_snapshot. */
+#define SW_SNAPCHECK_MSG 256
+
+/* Checks a loaded snapshot (its index and recomputed hash, 64 hex) against
+ * the log as it is now: snapshot 0 against genesis_hash (borrowed), any
+ * other against the state_hash of the log record at its index (a record
+ * compacted away reads as missing, so callers decide about those first).
+ * On a disagreement msg (nullable, SW_SNAPCHECK_MSG bytes) receives one
+ * sentence naming the snapshot, e.g. "snapshot 7 has hash …, the log record
+ * has …", and is "" otherwise; on SW_SNAPCHECK_LOG_ERROR err says why. */
+sw_snapcheck_t sw_recovery_check_snapshot(sw_wal_t *log, uint64_t index,
+                                          const char *hash,
+                                          const char *genesis_hash, char *msg,
+                                          swoosh_error *err);
+
 typedef struct sw_recovered {
     sw_state_t *state; /* caller owns, free with sw_state_free */
     char state_hash[65];

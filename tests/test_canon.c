@@ -329,6 +329,187 @@ static void test_sha256_vectors_and_streaming(void **state)
     assert_string_equal(h6, "00abff");
 }
 
+/* A text of `n` brackets pairs around `inner`: [[…inner…]]. Caller frees. */
+static char *nested_arrays(int n, const char *inner)
+{
+    size_t il = strlen(inner);
+    char *t = malloc((size_t)n * 2 + il + 1);
+    assert_non_null(t);
+    memset(t, '[', (size_t)n);
+    memcpy(t + n, inner, il);
+    memset(t + n + il, ']', (size_t)n);
+    t[(size_t)n * 2 + il] = '\0';
+    return t;
+}
+
+/* Parses `len` bytes of t with the subset parser and checks the value is the
+ * one jansson builds and that jansson's compact sorted output of it is the
+ * text itself (canonical input round-trips). */
+static void assert_subset_same_as_jansson(const char *t, size_t len)
+{
+    json_t *v = sw_canon_parse_subset(t, len);
+    if (!v)
+        fail_msg("subset parser declined %.*s", (int)len, t);
+    json_error_t e;
+    json_t *ref =
+        json_loadb(t, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!ref)
+        fail_msg("jansson rejects %.*s (%s)", (int)len, t, e.text);
+    assert_true(json_equal(v, ref));
+    char *back = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    assert_non_null(back);
+    assert_int_equal(strlen(back), len);
+    assert_memory_equal(back, t, len);
+    free(back);
+    json_decref(ref);
+    json_decref(v);
+}
+
+/* Canonical texts (nesting, 18-digit integers, literals, strings, byte-
+ * ordered keys) parse to the same values jansson builds. */
+static void test_parse_subset_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *docs[] = {
+        "{}",
+        "[]",
+        "\"\"",
+        "0",
+        "-1",
+        "7",
+        "true",
+        "false",
+        "null",
+        "999999999999999999",
+        "-999999999999999999",
+        "{\"n\":123456789012345678,\"z\":-100000000000000000}",
+        "{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"x y\",\"e\":[]}}",
+        "[\"\",{\"\":0},[[],{}]]",
+        "{\"A\":1,\"Z\":2,\"_\":3,\"a\":4,\"ab\":5,\"b\":{\"x\":[1,[2,[3]]]}}",
+        "\" !#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~\"",
+        "{\"guards\":{\"license\":\"ok\"},\"index\":42,\"outcome\":"
+        "\"applied\",\"proposal\":{\"hlc\":\"1700000000000:0:7\","
+        "\"idem_key\":\"k1\",\"payload\":{},\"signer\":\"op\","
+        "\"transition\":\"CONTROL_PAUSE\"},\"received_at_ms\":1700000000000}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        assert_subset_same_as_jansson(docs[i], strlen(docs[i]));
+
+    /* Only `len` bytes are read: the rest of the buffer is not text. */
+    assert_subset_same_as_jansson("[1,2]garbage", 5);
+    assert_subset_same_as_jansson("{\"a\":true}}", 10);
+
+    /* Nesting right at the limit, around a container and a scalar. */
+    char *t = nested_arrays(SW_CANON_PARSE_DEPTH + 1, "");
+    assert_subset_same_as_jansson(t, strlen(t));
+    free(t);
+    t = nested_arrays(SW_CANON_PARSE_DEPTH, "1");
+    assert_subset_same_as_jansson(t, strlen(t));
+    free(t);
+}
+
+/* Texts outside the subset are declined (NULL), whether or not they are
+ * valid JSON; for the valid ones jansson remains the parser. */
+static void test_parse_subset_declines(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        bool valid; /* jansson (JSON_DECODE_ANY) accepts it */
+    } cases[] = {
+        /* whitespace */
+        {"{\"a\": 1}", true},
+        {" 1", true},
+        {"1 ", true},
+        {"[1, 2]", true},
+        {"{\"a\":1}\n", true},
+        {"{ }", true},
+        /* escapes and bytes outside printable ASCII */
+        {"\"a\\\"b\"", true},
+        {"\"\\u0041\"", true},
+        {"\"\\n\"", true},
+        {"\"\\/\"", true},
+        {"{\"k\\u0041\":1}", true},
+        {"\"caf\xc3\xa9\"", true},
+        {"\"tab\there\"", false},
+        /* numbers */
+        {"01", false},
+        {"[00]", false},
+        {"-01", false},
+        {"-0", true},
+        {"[-0]", true},
+        {"1234567890123456789", true},
+        {"-1234567890123456789", true},
+        {"{\"n\":1000000000000000000}", true},
+        {"1.5", true},
+        {"1e3", true},
+        {"1E3", true},
+        {"-", false},
+        /* keys out of order or repeated */
+        {"{\"b\":1,\"a\":2}", true},
+        {"{\"a\":{\"d\":1,\"c\":2}}", true},
+        {"{\"ab\":1,\"a\":2}", true},
+        {"{\"a\":1,\"a\":2}", true},
+        {"{\"\":1,\"\":2}", true},
+        /* trailing bytes and truncation */
+        {"{}x", false},
+        {"1}", false},
+        {"truex", false},
+        {"[]]", false},
+        {"{}{}", false},
+        {"{\"a\":1", false},
+        {"\"abc", false},
+        {"tru", false},
+        {"nul", false},
+        {"[1,", false},
+        {"[1,]", false},
+        {"{\"a\":1,}", false},
+        {"{\"a\"}", false},
+        {"{1:2}", false},
+        {"", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *t = cases[i].text;
+        json_t *v = sw_canon_parse_subset(t, strlen(t));
+        if (v) {
+            json_decref(v);
+            fail_msg("subset parser accepted '%s'", t);
+        }
+        json_error_t e;
+        json_t *ref = json_loadb(t, strlen(t), JSON_DECODE_ANY, &e);
+        if ((ref != NULL) != cases[i].valid)
+            fail_msg("jansson %s '%s'", ref ? "accepts" : "rejects", t);
+        json_decref(ref);
+    }
+
+    /* A NUL inside the given length is a control byte, not an end. */
+    assert_null(sw_canon_parse_subset("\"a\0b\"", 5));
+
+    /* One level deeper than the limit, around a container and a scalar;
+     * jansson still accepts both. */
+    char *t = nested_arrays(SW_CANON_PARSE_DEPTH + 2, "");
+    assert_null(sw_canon_parse_subset(t, strlen(t)));
+    json_t *ref = json_loadb(t, strlen(t), 0, NULL);
+    assert_non_null(ref);
+    json_decref(ref);
+    free(t);
+    t = nested_arrays(SW_CANON_PARSE_DEPTH + 1, "1");
+    assert_null(sw_canon_parse_subset(t, strlen(t)));
+    free(t);
+
+    /* The same depth through objects. */
+    sw_buf_t b = SW_BUF_INIT;
+    for (int i = 0; i <= SW_CANON_PARSE_DEPTH; i++)
+        sw_buf_append(&b, "{\"a\":", 5);
+    sw_buf_append(&b, "1", 1);
+    for (int i = 0; i <= SW_CANON_PARSE_DEPTH; i++)
+        sw_buf_append(&b, "}", 1);
+    assert_null(sw_canon_parse_subset(b.data, b.len));
+    /* ...and one level less is inside the subset. */
+    assert_subset_same_as_jansson(b.data + 5, b.len - 6);
+    sw_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +523,8 @@ int main(void)
         cmocka_unit_test(test_out_of_value_space),
         cmocka_unit_test(test_python_cross_check),
         cmocka_unit_test(test_sha256_vectors_and_streaming),
+        cmocka_unit_test(test_parse_subset_matches_jansson),
+        cmocka_unit_test(test_parse_subset_declines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

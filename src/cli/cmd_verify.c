@@ -64,27 +64,45 @@ static int opt_value(int argc, char **argv, int *i, const char *name,
     return 1;
 }
 
-/* Offline verification for operators and CI: the same replay as start-up,
- * over the whole log, with throughput figures (SPEC §1.5). */
-int cmd_verify(int argc, char **argv)
+typedef struct verify_opts {
+    const char *wal_dir;
+    const char *snap_dir;
+    const char *genesis; /* NULL or "": built in */
+} verify_opts_t;
+
+/* What the replay and the snapshot checks found, for print_report. */
+typedef struct verify_result {
+    uint64_t records; /* records replayed */
+    uint64_t last;    /* the log's last index at open */
+    double seconds;   /* replay wall time */
+    char hash[65];    /* state hash after the replay */
+    size_t checked;   /* snapshots checked (listed and still present) */
+    size_t gone;      /* listed, then pruned by a running server */
+    unsigned bad;     /* unreadable snapshots */
+    bool diverged;    /* some snapshot disagrees with the log or genesis */
+} verify_result_t;
+
+/* Fills o from the environment and argv. Returns -1 to go on, else the exit
+ * code (SW_EXIT_OK after --help, SW_EXIT_USAGE after a bad argument). */
+static int parse_args(int argc, char **argv, verify_opts_t *o)
 {
-    const char *wal_dir = getenv("SWOOSH_WAL_DIR");
-    const char *snap_dir = getenv("SWOOSH_SNAPSHOT_DIR");
-    const char *genesis = getenv("SWOOSH_GENESIS");
-    if (!wal_dir || !*wal_dir)
-        wal_dir = SW_WAL_DIR_DEFAULT;
-    if (!snap_dir || !*snap_dir)
-        snap_dir = SW_SNAPSHOT_DIR_DEFAULT;
+    o->wal_dir = getenv("SWOOSH_WAL_DIR");
+    o->snap_dir = getenv("SWOOSH_SNAPSHOT_DIR");
+    o->genesis = getenv("SWOOSH_GENESIS");
+    if (!o->wal_dir || !*o->wal_dir)
+        o->wal_dir = SW_WAL_DIR_DEFAULT;
+    if (!o->snap_dir || !*o->snap_dir)
+        o->snap_dir = SW_SNAPSHOT_DIR_DEFAULT;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return SW_EXIT_OK;
         }
-        int m = opt_value(argc, argv, &i, "--wal-dir", &wal_dir);
+        int m = opt_value(argc, argv, &i, "--wal-dir", &o->wal_dir);
         if (!m)
-            m = opt_value(argc, argv, &i, "--snapshot-dir", &snap_dir);
+            m = opt_value(argc, argv, &i, "--snapshot-dir", &o->snap_dir);
         if (!m)
-            m = opt_value(argc, argv, &i, "--genesis", &genesis);
+            m = opt_value(argc, argv, &i, "--genesis", &o->genesis);
         if (m == 1)
             continue;
         fprintf(stderr, "swoosh verify: %s '%s'\n",
@@ -92,27 +110,162 @@ int cmd_verify(int argc, char **argv)
         usage(stderr);
         return SW_EXIT_USAGE;
     }
+    return -1;
+}
+
+/* Replays records 1..r->last onto a copy of genesis g, filling r's record
+ * count, time and hash. Returns -1 when the log verifies, else the exit code
+ * after printing why. */
+static int replay(sw_wal_t *w, const sw_state_t *g, verify_result_t *r)
+{
+    /* A running server keeps appending: verify the log as it was at open,
+     * records 1..last (a read from the log sees later commits too). */
+    swoosh_error err = {0};
+    double t0 = now_s();
+    sw_state_t *s = sw_state_clone(g);
+    uint64_t n = 0;
+    swoosh_err_t vr =
+        r->last > 0 ? sw_recovery_replay(w, s, r->last, &n, &err) : SWOOSH_OK;
+    r->seconds = now_s() - t0;
+    r->records = n;
+    int rc = -1;
+    if (vr == SWOOSH_EDIVERGED) {
+        fprintf(stderr,
+                "swoosh verify: DIVERGED: %s\n(%" PRIu64
+                " records verified before it)\n",
+                err.msg, n);
+        rc = SW_EXIT_DIVERGED;
+    } else if (vr != SWOOSH_OK) {
+        fprintf(stderr, "swoosh verify: %s\n", err.msg);
+        rc = SW_EXIT_FAIL;
+    } else if (s->meta.index != r->last) {
+        fprintf(stderr,
+                "swoosh verify: DIVERGED: replay ended at %" PRIu64
+                " but the log's last record is %" PRIu64 "\n",
+                s->meta.index, r->last);
+        rc = SW_EXIT_DIVERGED;
+    } else {
+        sw_state_hash(s, r->hash);
+    }
+    sw_state_free(s);
+    return rc;
+}
+
+/* Checks every snapshot in dir: it must load (self-consistent, same
+ * genesis) and agree with the log or the genesis (gh). Prints each problem
+ * and counts them in r. Returns -1 to go on, or SW_EXIT_FAIL when the
+ * directory or the log cannot be read. */
+static int check_snapshots(sw_wal_t *w, const char *dir, const char *gh,
+                           verify_result_t *r)
+{
+    swoosh_error err = {0};
+    uint64_t *idx = NULL;
+    size_t n = 0;
+    if (sw_snapshot_list(dir, false, &idx, &n, &err) != SWOOSH_OK) {
+        fprintf(stderr, "swoosh verify: %s\n", err.msg);
+        return SW_EXIT_FAIL;
+    }
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        char h[65];
+        swoosh_error serr = {0};
+        sw_state_t *ss = sw_snapshot_load(dir, idx[i], gh, h, &serr);
+        if (!ss && serr.code == SWOOSH_ENOTFOUND) {
+            r->gone++; /* pruned by a running server since the listing */
+            continue;
+        }
+        if (!ss) {
+            fprintf(stderr, "swoosh verify: snapshot %" PRIu64 ": %s\n", idx[i],
+                    serr.msg);
+            r->bad++;
+            continue;
+        }
+        sw_state_free(ss);
+        /* Checked against the log now, not against `last`: a running server
+         * may have logged the record (and written the snapshot) after the
+         * replay began. */
+        char msg[SW_SNAPCHECK_MSG];
+        sw_snapcheck_t c =
+            sw_recovery_check_snapshot(w, idx[i], h, gh, msg, &serr);
+        if (c == SW_SNAPCHECK_LOG_ERROR) {
+            fprintf(stderr, "swoosh verify: %s\n", serr.msg);
+            rc = SW_EXIT_FAIL;
+            break;
+        }
+        if (c != SW_SNAPCHECK_AGREES) {
+            fprintf(stderr, "swoosh verify: DIVERGED: %s\n", msg);
+            r->diverged = true;
+        }
+    }
+    r->checked = n - r->gone;
+    free(idx);
+    return rc;
+}
+
+/* Prints the figures to stdout, then the verdict. Returns the exit code. */
+static int print_report(const verify_opts_t *o, const char *gh,
+                        const verify_result_t *r)
+{
+    printf("records:     %" PRIu64 "\n", r->records);
+    printf("last index:  %" PRIu64 "\n", r->last);
+    printf("state hash:  %s\n", r->hash);
+    printf("genesis:     %s\n", gh);
+    struct stat sd;
+    if (stat(o->snap_dir, &sd) != 0 || !S_ISDIR(sd.st_mode)) {
+        /* Likely a typo in --snapshot-dir: say so instead of "0 checked". */
+        printf("snapshots:   none checked: %s is not a directory\n",
+               o->snap_dir);
+    } else {
+        printf("snapshots:   %zu checked, %u unreadable", r->checked, r->bad);
+        if (r->gone)
+            printf(", %zu pruned by the server meanwhile", r->gone);
+        printf("\n");
+    }
+    printf("time:        %.3f s\n", r->seconds);
+    printf("records/s:   %.0f\n",
+           r->seconds > 0 ? (double)r->records / r->seconds : 0.0);
+    if (r->diverged)
+        return SW_EXIT_DIVERGED;
+    if (r->bad) {
+        fprintf(stderr,
+                "swoosh verify: the log verifies but %u snapshot(s) "
+                "are unreadable; recovery skips them (delete them "
+                "to silence this)\n",
+                r->bad);
+        return SW_EXIT_FAIL;
+    }
+    printf("ok\n");
+    return SW_EXIT_OK;
+}
+
+/* Offline verification for operators and CI: the same replay as start-up,
+ * over the whole log, with throughput figures (SPEC §1.5). */
+int cmd_verify(int argc, char **argv)
+{
+    verify_opts_t o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc >= 0)
+        return rc;
     sw_log_set_level(SW_LOG_ERROR);
 
-    int rc = SW_EXIT_FAIL;
+    rc = SW_EXIT_FAIL;
     swoosh_error err = {0};
     sw_wal_t *w = NULL;
-    sw_state_t *s = NULL;
-    uint64_t *idx = NULL;
-    size_t nsnap = 0;
+    verify_result_t r = {0};
     char gh[65];
-    sw_state_t *g = sw_recovery_genesis(genesis, gh, &err);
+    sw_state_t *g = sw_recovery_genesis(o.genesis, gh, &err);
     if (!g) {
         fprintf(stderr, "swoosh verify: %s\n", err.msg);
         goto out;
     }
     sw_wal_options_t ro = {.read_only = true};
-    w = sw_wal_open(wal_dir, gh, &ro, &err);
+    w = sw_wal_open(o.wal_dir, gh, &ro, &err);
     if (!w) {
         fprintf(stderr, "swoosh verify: %s\n", err.msg);
         goto out;
     }
-    uint64_t first = sw_wal_first_index(w), last = sw_wal_last_index(w);
+    uint64_t first = sw_wal_first_index(w);
+    r.last = sw_wal_last_index(w);
     if (first > 1) {
         fprintf(stderr,
                 "swoosh verify: the log was compacted (it starts at record "
@@ -120,131 +273,13 @@ int cmd_verify(int argc, char **argv)
                 first);
         goto out;
     }
-
-    /* A running server keeps appending: verify the log as it was at open,
-     * records 1..last (a read from the log sees later commits too). */
-    double t0 = now_s();
-    s = sw_state_clone(g);
-    uint64_t n = 0;
-    swoosh_err_t vr =
-        last > 0 ? sw_recovery_replay(w, s, last, &n, &err) : SWOOSH_OK;
-    double dt = now_s() - t0;
-    if (vr == SWOOSH_EDIVERGED) {
-        fprintf(stderr,
-                "swoosh verify: DIVERGED: %s\n(%" PRIu64
-                " records verified before it)\n",
-                err.msg, n);
-        rc = SW_EXIT_DIVERGED;
-        goto out;
-    }
-    if (vr != SWOOSH_OK) {
-        fprintf(stderr, "swoosh verify: %s\n", err.msg);
-        goto out;
-    }
-    if (s->meta.index != last) {
-        fprintf(stderr,
-                "swoosh verify: DIVERGED: replay ended at %" PRIu64
-                " but the log's last record is %" PRIu64 "\n",
-                s->meta.index, last);
-        rc = SW_EXIT_DIVERGED;
-        goto out;
-    }
-    char hash[65];
-    sw_state_hash(s, hash);
-
-    /* Every snapshot must be self-consistent and agree with the log. */
-    bool snap_diverged = false;
-    unsigned bad = 0;
-    size_t nsnap_gone = 0;
-    if (sw_snapshot_list(snap_dir, false, &idx, &nsnap, &err) != SWOOSH_OK) {
-        fprintf(stderr, "swoosh verify: %s\n", err.msg);
-        goto out;
-    }
-    for (size_t i = 0; i < nsnap; i++) {
-        char h[65];
-        swoosh_error serr = {0};
-        sw_state_t *ss = sw_snapshot_load(snap_dir, idx[i], gh, h, &serr);
-        if (!ss && serr.code == SWOOSH_ENOTFOUND) {
-            nsnap_gone++; /* pruned by a running server since the listing */
-            continue;
-        }
-        if (!ss) {
-            fprintf(stderr, "swoosh verify: snapshot %" PRIu64 ": %s\n", idx[i],
-                    serr.msg);
-            bad++;
-            continue;
-        }
-        sw_state_free(ss);
-        if (idx[i] == 0) {
-            if (strcmp(h, gh) != 0) {
-                fprintf(stderr,
-                        "swoosh verify: DIVERGED: snapshot 0 is not the "
-                        "genesis\n");
-                snap_diverged = true;
-            }
-            continue;
-        }
-        /* Read now, not against `last`: a running server may have logged
-         * the record (and written the snapshot) after the replay began. */
-        char logged[65];
-        bool found = false;
-        if (sw_wal_state_hash_at(w, idx[i], logged, &found, &serr) !=
-            SWOOSH_OK) {
-            fprintf(stderr, "swoosh verify: %s\n", serr.msg);
-            goto out;
-        }
-        if (!found) {
-            fprintf(stderr,
-                    "swoosh verify: DIVERGED: snapshot %" PRIu64
-                    " is ahead of the log (no record %" PRIu64 ")\n",
-                    idx[i], idx[i]);
-            snap_diverged = true;
-            continue;
-        }
-        if (strcmp(logged, h) != 0) {
-            fprintf(stderr,
-                    "swoosh verify: DIVERGED: snapshot %" PRIu64
-                    " has hash %s, the log record has %s\n",
-                    idx[i], h, logged);
-            snap_diverged = true;
-        }
-    }
-
-    printf("records:     %" PRIu64 "\n", n);
-    printf("last index:  %" PRIu64 "\n", last);
-    printf("state hash:  %s\n", hash);
-    printf("genesis:     %s\n", gh);
-    struct stat sd;
-    if (stat(snap_dir, &sd) != 0 || !S_ISDIR(sd.st_mode)) {
-        /* Likely a typo in --snapshot-dir: say so instead of "0 checked". */
-        printf("snapshots:   none checked: %s is not a directory\n", snap_dir);
-    } else {
-        printf("snapshots:   %zu checked, %u unreadable", nsnap - nsnap_gone,
-               bad);
-        if (nsnap_gone)
-            printf(", %zu pruned by the server meanwhile", nsnap_gone);
-        printf("\n");
-    }
-    printf("time:        %.3f s\n", dt);
-    printf("records/s:   %.0f\n", dt > 0 ? (double)n / dt : 0.0);
-    if (snap_diverged) {
-        rc = SW_EXIT_DIVERGED;
-        goto out;
-    }
-    if (bad) {
-        fprintf(stderr,
-                "swoosh verify: the log verifies but %u snapshot(s) "
-                "are unreadable; recovery skips them (delete them "
-                "to silence this)\n",
-                bad);
-        goto out;
-    }
-    printf("ok\n");
-    rc = SW_EXIT_OK;
+    rc = replay(w, g, &r);
+    if (rc < 0)
+        rc = check_snapshots(w, o.snap_dir, gh, &r);
+    if (rc < 0)
+        rc = print_report(&o, gh, &r);
 
 out:
-    free(idx);
-    sw_state_free(s);
     sw_state_free(g);
     sw_wal_close(w);
     return rc;
