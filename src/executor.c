@@ -257,18 +257,27 @@ static void idem_clear(sw_executor_t *ex)
 
 /* ------------------------------------------------------------ evaluation */
 
-static void reply_current(sw_executor_t *ex, sw_reply_t *r, sw_code_t code,
-                          const char *msg)
+/* An answer carries the working state as it is now (SPEC §6: `index`,
+ * `state_hash`, `hlc_last` and `quarantined` after the request). */
+static void fill_reply(sw_executor_t *ex, sw_reply_t *r, sw_code_t code,
+                       sw_outcome_t outcome, const char *msg)
 {
     r->code = code;
-    r->outcome = SW_OUT_REJECTED;
+    r->outcome = outcome;
     r->duplicate = false;
     r->index = ex->state->meta.index;
     memcpy(r->state_hash, ex->cur_hash, 65);
     sw_hlc_format(&ex->state->meta.hlc_last, r->hlc_last);
     r->quarantined = ex->state->control.quarantined;
-    snprintf(r->msg, sizeof r->msg, "%s",
-             msg && *msg ? msg : sw_code_message(code));
+    snprintf(r->msg, sizeof r->msg, "%s", msg);
+}
+
+/* A rejection: nothing changed; the sentence defaults to the code's. */
+static void reply_current(sw_executor_t *ex, sw_reply_t *r, sw_code_t code,
+                          const char *msg)
+{
+    fill_reply(ex, r, code, SW_OUT_REJECTED,
+               msg && *msg ? msg : sw_code_message(code));
 }
 
 typedef struct logged_ctx {
@@ -315,6 +324,68 @@ static int on_logged(void *arg, const sw_wal_record_t *r)
     return 1;
 }
 
+static const char conflict_msg[] =
+    "idem_key was already used for a different proposal";
+
+/* Step 2 (SPEC §2 idempotency), first inside this batch, then in the log.
+ * Returns true when it decided the answer: a duplicate (answered with the
+ * original's reply), a conflict, or a lookup that failed. */
+static bool check_idempotency(sw_executor_t *ex, item_t *it)
+{
+    const sw_proposal_t *p = &it->p;
+    item_t *orig = idem_find(ex, p->idem_key);
+    if (orig) {
+        if (strcmp(orig->p.content_hash, p->content_hash) == 0)
+            it->dup_of = orig;
+        else
+            reply_current(ex, &it->reply, SW_C_IDEMPOTENCY_CONFLICT,
+                          conflict_msg);
+        return true;
+    }
+    logged_ctx_t lc = {.p = p, .reply = &it->reply};
+    bool found = false;
+    swoosh_error ferr = {0};
+    if (sw_wal_find_idem(ex->wal, p->idem_key, on_logged, &lc, &found, &ferr) !=
+        SWOOSH_OK) {
+        reply_current(ex, &it->reply, SW_C_STORAGE_UNAVAILABLE, ferr.msg);
+        return true;
+    }
+    if (found && lc.bad)
+        reply_current(ex, &it->reply, SW_C_INTERNAL,
+                      "the logged record for this idem_key is unreadable");
+    else if (found && !lc.same)
+        reply_current(ex, &it->reply, SW_C_IDEMPOTENCY_CONFLICT, conflict_msg);
+    return found;
+}
+
+/* Server HLC stamp (SPEC §4), before logging so replay is exact. The
+ * record's proposal is the proposal as received (its canonical JSON, which
+ * the submitter prepared) with the stamped hlc spliced in; the result is in
+ * ex->pbuf. */
+static void stamp_proposal(sw_executor_t *ex, item_t *it, uint64_t now)
+{
+    sw_proposal_t *p = &it->p;
+    sw_buf_reset(&ex->pbuf);
+    if (p->has_hlc) {
+        sw_buf_append(&ex->pbuf, it->pj.data, it->pj.len);
+        return;
+    }
+    p->hlc = sw_hlc_stamp(&ex->state->meta.hlc_last, now, ex->cfg.node_id);
+    p->has_hlc = true;
+    char hb[SW_HLC_STRLEN];
+    sw_hlc_format(&p->hlc, hb);
+    sw_buf_append(&ex->pbuf, it->pj.data, it->pj_split);
+    if (it->pj_head)
+        sw_buf_putc(&ex->pbuf, ',');
+    sw_buf_append(&ex->pbuf, "\"hlc\":\"", 7);
+    sw_buf_puts(&ex->pbuf, hb);
+    sw_buf_putc(&ex->pbuf, '"');
+    if (it->pj_tail)
+        sw_buf_putc(&ex->pbuf, ',');
+    sw_buf_append(&ex->pbuf, it->pj.data + it->pj_split,
+                  it->pj.len - it->pj_split);
+}
+
 /* Steps 2–7 of SPEC §5 for one proposal against the working state; a logged
  * outcome also becomes a record in recbuf. */
 static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
@@ -323,72 +394,21 @@ static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
     sw_state_t *st = ex->state;
     char msg[256] = "";
 
-    /* Step 2: idempotency, first inside this batch, then in the log. */
-    item_t *orig = idem_find(ex, p->idem_key);
-    if (orig) {
-        if (strcmp(orig->p.content_hash, p->content_hash) == 0)
-            it->dup_of = orig;
-        else
-            reply_current(ex, &it->reply, SW_C_IDEMPOTENCY_CONFLICT,
-                          "idem_key was already used for a different "
-                          "proposal");
+    if (check_idempotency(ex, it))
         return;
-    }
-    logged_ctx_t lc = {.p = p, .reply = &it->reply};
-    bool found = false;
-    swoosh_error ferr = {0};
-    if (sw_wal_find_idem(ex->wal, p->idem_key, on_logged, &lc, &found, &ferr) !=
-        SWOOSH_OK) {
-        reply_current(ex, &it->reply, SW_C_STORAGE_UNAVAILABLE, ferr.msg);
-        return;
-    }
-    if (found) {
-        if (lc.bad)
-            reply_current(ex, &it->reply, SW_C_INTERNAL,
-                          "the logged record for this idem_key is unreadable");
-        else if (!lc.same)
-            reply_current(ex, &it->reply, SW_C_IDEMPOTENCY_CONFLICT,
-                          "idem_key was already used for a different "
-                          "proposal");
-        return;
-    }
-
     /* Step 3: the state-hash precondition. */
     sw_code_t c = sw_check_precondition(p, st->meta.index, ex->cur_hash, msg);
     if (c != SW_C_OK) {
         reply_current(ex, &it->reply, c, msg);
         return;
     }
-
-    /* Server HLC stamp (SPEC §4), before logging so replay is exact. The
-     * record's proposal is the proposal as received (its canonical JSON, which
-     * the submitter prepared) plus the stamped hlc spliced in. */
-    sw_buf_reset(&ex->pbuf);
     if (it->pj_bad) {
         reply_current(ex, &it->reply, SW_C_BAD_PAYLOAD,
                       "the proposal holds values outside JSON's integer "
                       "and string space");
         return;
     }
-    if (!p->has_hlc) {
-        sw_hlc_t h = sw_hlc_stamp(&st->meta.hlc_last, now, ex->cfg.node_id);
-        p->hlc = h;
-        p->has_hlc = true;
-        char hb[SW_HLC_STRLEN];
-        sw_hlc_format(&h, hb);
-        sw_buf_append(&ex->pbuf, it->pj.data, it->pj_split);
-        if (it->pj_head)
-            sw_buf_putc(&ex->pbuf, ',');
-        sw_buf_append(&ex->pbuf, "\"hlc\":\"", 7);
-        sw_buf_puts(&ex->pbuf, hb);
-        sw_buf_putc(&ex->pbuf, '"');
-        if (it->pj_tail)
-            sw_buf_putc(&ex->pbuf, ',');
-        sw_buf_append(&ex->pbuf, it->pj.data + it->pj_split,
-                      it->pj.len - it->pj_split);
-    } else {
-        sw_buf_append(&ex->pbuf, it->pj.data, it->pj.len);
-    }
+    stamp_proposal(ex, it, now);
 
     /* Steps 4–7: the pure reducer. */
     sw_result_t res;
@@ -398,19 +418,9 @@ static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
         return;
     }
     sw_state_hash(st, ex->cur_hash);
-    sw_reply_t *r = &it->reply;
-    r->code =
-        res.outcome == SW_OUT_QUARANTINED ? SW_C_POLICY_VIOLATION : SW_C_OK;
-    if (res.outcome == SW_OUT_QUARANTINED && res.code != SW_C_OK)
-        r->code = res.code;
-    r->outcome = res.outcome;
-    r->duplicate = false;
-    r->index = st->meta.index;
-    memcpy(r->state_hash, ex->cur_hash, 65);
-    sw_hlc_format(&st->meta.hlc_last, r->hlc_last);
-    r->quarantined = st->control.quarantined;
-    snprintf(r->msg, sizeof r->msg, "%s",
-             res.outcome == SW_OUT_QUARANTINED ? res.msg : "");
+    bool quarantined = res.outcome == SW_OUT_QUARANTINED;
+    fill_reply(ex, &it->reply, quarantined ? SW_C_POLICY_VIOLATION : SW_C_OK,
+               res.outcome, quarantined ? res.msg : "");
 
     it->logged = true;
     it->rec_off = ex->recbuf.len;
@@ -465,30 +475,21 @@ static bool storage_healthy(sw_executor_t *ex)
     return !sw_fsio_failed() && sw_wal_healthy(ex->wal);
 }
 
-/* One batch: evaluate each proposal in order, append every logged record in
- * ONE storage transaction (group commit), then publish and answer (SPEC
- * §1.3, §4). */
-static void run_batch(sw_executor_t *ex, item_t **b, size_t n)
+/* Every waiter of the batch gets the same 503 (SPEC §4: a failed commit
+ * discards the batch; after one, nothing is committed until a restart). */
+static void fail_all(sw_executor_t *ex, item_t **b, size_t n, const char *msg)
+{
+    for (size_t i = 0; i < n; i++) {
+        b[i]->dup_of = NULL;
+        reply_current(ex, &b[i]->reply, SW_C_STORAGE_UNAVAILABLE, msg);
+    }
+}
+
+/* The log rows of the batch's logged outcomes, in order; returns how many. */
+static size_t build_records(sw_executor_t *ex, item_t **b, size_t n,
+                            uint64_t now)
 {
     size_t nrec = 0;
-    double commit_s = -1;
-    swoosh_error cerr = {0};
-    bool failed = false;
-
-    if (!atomic_load(&ex->storage_failed) && !storage_healthy(ex))
-        atomic_store(&ex->storage_failed, true);
-    if (atomic_load(&ex->storage_failed)) {
-        for (size_t i = 0; i < n; i++)
-            reply_current(ex, &b[i]->reply, SW_C_STORAGE_UNAVAILABLE,
-                          "storage failed earlier; the node needs a restart");
-        goto complete;
-    }
-
-    uint64_t now = ex->cfg.now_ms(ex->cfg.now_arg);
-    sw_buf_reset(&ex->recbuf);
-    for (size_t i = 0; i < n; i++)
-        evaluate(ex, b[i], now);
-
     for (size_t i = 0; i < n; i++) {
         item_t *it = b[i];
         if (!it->logged)
@@ -507,40 +508,37 @@ static void run_batch(sw_executor_t *ex, item_t **b, size_t n)
         r->record = ex->recbuf.data + it->rec_off;
         r->record_len = it->rec_len;
     }
-    if (nrec > 0) {
-        uint64_t t0 = mono_ns();
-        atomic_store(&ex->commit_start_ns, t0);
-        swoosh_err_t rc = sw_wal_append_batch(ex->wal, ex->recs, nrec, &cerr);
-        commit_s = (double)(mono_ns() - t0) / 1e9;
-        atomic_store(&ex->commit_start_ns, 0);
-        if (rc != SWOOSH_OK) {
-            failed = true;
-            atomic_store(&ex->storage_failed, true);
-            sw_log(SW_LOG_ERROR, "storage_failed", "error", cerr.msg, NULL);
-            rollback_state(ex);
-        } else {
-            sw_view_t *v = build_view(ex->state, ex->cur_hash);
-            publish(ex, v);
-            maybe_snapshot(ex, v);
-        }
-    }
-    if (failed) {
-        for (size_t i = 0; i < n; i++) {
-            b[i]->dup_of = NULL;
-            reply_current(ex, &b[i]->reply, SW_C_STORAGE_UNAVAILABLE,
-                          "the commit failed; nothing in this batch was "
-                          "acknowledged and the node needs a restart");
-        }
-    } else {
-        for (size_t i = 0; i < n; i++)
-            if (b[i]->dup_of) {
-                b[i]->reply = b[i]->dup_of->reply;
-                b[i]->reply.duplicate = true;
-            }
-    }
+    return nrec;
+}
 
-complete:
-    idem_clear(ex);
+/* Appends the rows in ONE transaction with one sync (group commit, SPEC
+ * §4), then publishes the new state; on failure marks storage failed and
+ * puts the working state back. Returns false when the commit failed;
+ * *seconds is how long it took. */
+static bool commit(sw_executor_t *ex, size_t nrec, double *seconds)
+{
+    swoosh_error cerr = {0};
+    uint64_t t0 = mono_ns();
+    atomic_store(&ex->commit_start_ns, t0);
+    swoosh_err_t rc = sw_wal_append_batch(ex->wal, ex->recs, nrec, &cerr);
+    *seconds = (double)(mono_ns() - t0) / 1e9;
+    atomic_store(&ex->commit_start_ns, 0);
+    if (rc != SWOOSH_OK) {
+        atomic_store(&ex->storage_failed, true);
+        sw_log(SW_LOG_ERROR, "storage_failed", "error", cerr.msg, NULL);
+        rollback_state(ex);
+        return false;
+    }
+    sw_view_t *v = build_view(ex->state, ex->cur_hash);
+    publish(ex, v);
+    maybe_snapshot(ex, v);
+    return true;
+}
+
+/* The batch's counters for GET /metrics; commit_s < 0: nothing committed. */
+static void record_stats(sw_executor_t *ex, item_t **b, size_t n,
+                         double commit_s)
+{
     pthread_mutex_lock(&ex->smu);
     sw_exec_stats_t *s = &ex->stats;
     for (size_t i = 0; i < n; i++) {
@@ -566,6 +564,38 @@ complete:
     }
     s->index = ex->view->index;
     pthread_mutex_unlock(&ex->smu);
+}
+
+/* One batch: evaluate each proposal in order, append every logged record in
+ * ONE storage transaction (group commit), then publish and answer (SPEC
+ * §1.3, §4). */
+static void run_batch(sw_executor_t *ex, item_t **b, size_t n)
+{
+    double commit_s = -1;
+    if (!atomic_load(&ex->storage_failed) && !storage_healthy(ex))
+        atomic_store(&ex->storage_failed, true);
+    if (atomic_load(&ex->storage_failed)) {
+        fail_all(ex, b, n, "storage failed earlier; the node needs a restart");
+    } else {
+        uint64_t now = ex->cfg.now_ms(ex->cfg.now_arg);
+        sw_buf_reset(&ex->recbuf);
+        for (size_t i = 0; i < n; i++)
+            evaluate(ex, b[i], now);
+        size_t nrec = build_records(ex, b, n, now);
+        if (nrec > 0 && !commit(ex, nrec, &commit_s)) {
+            fail_all(ex, b, n,
+                     "the commit failed; nothing in this batch was "
+                     "acknowledged and the node needs a restart");
+        } else {
+            for (size_t i = 0; i < n; i++)
+                if (b[i]->dup_of) {
+                    b[i]->reply = b[i]->dup_of->reply;
+                    b[i]->reply.duplicate = true;
+                }
+        }
+    }
+    idem_clear(ex);
+    record_stats(ex, b, n, commit_s);
 
     /* No lock is held while callbacks run, so a callback may submit again
      * (closed-loop clients, resumed HTTP connections). */
@@ -766,9 +796,9 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
     ex->snap = sw_snapshotter_new(ex->snapshot_dir, SW_SNAPSHOT_KEEP, err);
     if (!ex->snap)
         goto fail;
-    if (pthread_create(&ex->thread, NULL, exec_main, ex) != 0) {
-        sw_error_set(err, SWOOSH_EIO, errno,
-                     "executor: cannot start the thread");
+    int e = pthread_create(&ex->thread, NULL, exec_main, ex);
+    if (e != 0) {
+        sw_error_set(err, SWOOSH_EIO, e, "executor: cannot start the thread");
         goto fail;
     }
     ex->thread_started = true;

@@ -72,6 +72,126 @@ static bool str_nonempty(const char *v)
     return v && v[0] != '\0';
 }
 
+/* Step 4: HLC_SKEW, written without an overflowing addition. */
+static sw_code_t check_skew(const sw_state_t *s, const sw_proposal_t *p,
+                            uint64_t received_at_ms, char msg[256])
+{
+    if (!p->has_hlc || p->hlc.p <= received_at_ms ||
+        p->hlc.p - received_at_ms <= s->policy.max_clock_skew_ms)
+        return SW_C_OK;
+    sw_reduce_msg(msg,
+                  "hlc physical time %llu ms is more than "
+                  "Policy.MaxClockSkewMs=%llu ms ahead of the server clock "
+                  "(%llu ms)",
+                  (unsigned long long)p->hlc.p,
+                  (unsigned long long)s->policy.max_clock_skew_ms,
+                  (unsigned long long)received_at_ms);
+    return SW_C_HLC_SKEW;
+}
+
+/* Step 5: paused, quarantined, not licensed, not an admin, in that order;
+ * Control transitions pass the first three. */
+static sw_code_t check_gates(const sw_state_t *s, const sw_proposal_t *p,
+                             char msg[256])
+{
+    const sw_catalog_entry_t *e = p->entry;
+    bool control = (e->flags & SW_T_CONTROL) != 0;
+    if (!control && s->control.paused) {
+        sw_reduce_msg(msg,
+                      "the system is paused; %s is not a Control transition",
+                      e->name);
+        return SW_C_PAUSED;
+    }
+    if (!control && s->control.quarantined) {
+        sw_reduce_msg(msg,
+                      "the system is quarantined (%.150s); %s is not a "
+                      "Control transition",
+                      s->control.quarantine_reason, e->name);
+        return SW_C_QUARANTINED;
+    }
+    if (!control && !(e->flags & SW_T_UNLICENSED) && !s->boot.licensed) {
+        sw_reduce_msg(msg,
+                      "the node is not licensed; %s needs LICENSE_GRANTED "
+                      "first",
+                      e->name);
+        return SW_C_NOT_LICENSED;
+    }
+    if ((e->flags & SW_T_ADMIN) && s->policy.admins.n > 0 &&
+        !sw_strset_has(&s->policy.admins, p->signer)) {
+        sw_reduce_msg(msg,
+                      "signer \"%.128s\" is not in Policy.Admins; %s needs "
+                      "an admin",
+                      p->signer, e->name);
+        return SW_C_UNAUTHORIZED_SIGNER;
+    }
+    return SW_C_OK;
+}
+
+/* Step 6, second half: a guard the row requires that failed (PolicyOK, bit
+ * 0 in SW_GUARD_MAP, is decided before, as a quarantine). */
+static sw_code_t check_guards(const sw_catalog_entry_t *e, const sw_guards_t *g,
+                              char msg[256])
+{
+#define CHECK_GUARD_(G_ID, G_FIELD, G_NAME, G_BIT)                             \
+    if (((G_BIT)&e->guards) && !g->G_FIELD) {                                  \
+        sw_reduce_msg(msg, "guard %s rejected %s", G_NAME, e->name);           \
+        return SW_C_GUARD_REJECTED;                                            \
+    }
+    SW_GUARD_MAP(CHECK_GUARD_)
+#undef CHECK_GUARD_
+    return SW_C_OK;
+}
+
+/* Step 7: window, phase, council id, then the row's own conditions in the
+ * order SPEC §5's table lists them. */
+static sw_code_t check_row(const sw_state_t *s, const sw_proposal_t *p,
+                           char msg[256])
+{
+    const sw_catalog_entry_t *e = p->entry;
+    if ((e->flags & SW_T_WINDOW) && str_nonempty(p->window_id) &&
+        str_nonempty(s->execution.active_window_id) &&
+        strcmp(p->window_id, s->execution.active_window_id) != 0) {
+        sw_reduce_msg(msg,
+                      "window_id \"%.100s\" is not the active window "
+                      "\"%.100s\"",
+                      p->window_id, s->execution.active_window_id);
+        return SW_C_WINDOW_MISMATCH;
+    }
+    if (e->phase_section != SW_SEC__COUNT) {
+        int cur = sw_state_phase(s, e->phase_section);
+        if (cur < 0 || !(e->phases & (1u << cur))) {
+            phase_msg(e, cur, msg);
+            return SW_C_INVALID_PHASE;
+        }
+    }
+    const char *council = p->pl.council_id ? p->pl.council_id : "";
+    if ((e->flags & SW_T_COUNCIL_ID) &&
+        strcmp(council, s->council.council_id) != 0) {
+        sw_reduce_msg(msg,
+                      "council_id \"%.100s\" is not the current council "
+                      "\"%.100s\"",
+                      council, s->council.council_id);
+        return SW_C_COUNCIL_MISMATCH;
+    }
+    return e->check ? e->check(s, p, msg) : SW_C_OK;
+}
+
+/* Step 6, first half (SPEC §4): PolicyOK=false is not applied but logged as
+ * a quarantine record, with Meta advanced as for an applied one. */
+static void quarantine(sw_state_t *s, const sw_proposal_t *p, sw_result_t *r)
+{
+    char reason[300];
+    snprintf(reason, sizeof reason, "policy violation: %s by %s",
+             p->entry->name, p->signer);
+    advance_meta(s, p);
+    s->control.quarantined = true;
+    sw_str_set(&s->control.quarantine_reason, reason);
+    sw_state_touch(s, SW_SEC_CONTROL);
+    r->outcome = SW_OUT_QUARANTINED;
+    r->code = SW_C_POLICY_VIOLATION;
+    sw_reduce_msg(r->msg, "%.250s; the system is quarantined", reason);
+}
+
 /* Steps 4–7 of SPEC §5 in its order; the first failing step decides. All
  * checks read the state only, so a rejection leaves it byte-identical; the
  * effect (and Meta) is written only once everything passed. */
@@ -79,140 +199,27 @@ void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
                uint64_t received_at_ms, sw_result_t *r)
 {
     const sw_catalog_entry_t *e = p->entry;
-    bool control = (e->flags & SW_T_CONTROL) != 0;
-
     r->outcome = SW_OUT_REJECTED;
     r->code = SW_C_OK;
     r->msg[0] = '\0';
     if (!g)
         g = &SW_GUARDS_ALL_OK;
 
-    /* Step 4: HLC_SKEW, written without an overflowing addition. */
-    if (p->has_hlc && p->hlc.p > received_at_ms &&
-        p->hlc.p - received_at_ms > s->policy.max_clock_skew_ms) {
-        sw_reduce_msg(r->msg,
-                      "hlc physical time %llu ms is more than "
-                      "Policy.MaxClockSkewMs=%llu ms ahead of the server "
-                      "clock (%llu ms)",
-                      (unsigned long long)p->hlc.p,
-                      (unsigned long long)s->policy.max_clock_skew_ms,
-                      (unsigned long long)received_at_ms);
-        {
-            reject(r, SW_C_HLC_SKEW);
-            return;
-        }
-    }
-
-    /* Step 5. */
-    if (!control && s->control.paused) {
-        sw_reduce_msg(r->msg,
-                      "the system is paused; %s is not a Control transition",
-                      e->name);
-        {
-            reject(r, SW_C_PAUSED);
-            return;
-        }
-    }
-    if (!control && s->control.quarantined) {
-        sw_reduce_msg(r->msg,
-                      "the system is quarantined (%.150s); %s is not a "
-                      "Control transition",
-                      s->control.quarantine_reason, e->name);
-        {
-            reject(r, SW_C_QUARANTINED);
-            return;
-        }
-    }
-    if (!control && !(e->flags & SW_T_UNLICENSED) && !s->boot.licensed) {
-        sw_reduce_msg(r->msg,
-                      "the node is not licensed; %s needs LICENSE_GRANTED "
-                      "first",
-                      e->name);
-        {
-            reject(r, SW_C_NOT_LICENSED);
-            return;
-        }
-    }
-    if ((e->flags & SW_T_ADMIN) && s->policy.admins.n > 0 &&
-        !sw_strset_has(&s->policy.admins, p->signer)) {
-        sw_reduce_msg(r->msg,
-                      "signer \"%.128s\" is not in Policy.Admins; %s "
-                      "needs an admin",
-                      p->signer, e->name);
-        {
-            reject(r, SW_C_UNAUTHORIZED_SIGNER);
-            return;
-        }
-    }
-
-    /* Step 6: a policy violation is logged as a quarantine record. */
-    if (!g->policy_ok) {
-        char reason[300];
-        snprintf(reason, sizeof reason, "policy violation: %s by %s", e->name,
-                 p->signer);
-        advance_meta(s, p);
-        s->control.quarantined = true;
-        sw_str_set(&s->control.quarantine_reason, reason);
-        sw_state_touch(s, SW_SEC_CONTROL);
-        r->outcome = SW_OUT_QUARANTINED;
-        r->code = SW_C_POLICY_VIOLATION;
-        sw_reduce_msg(r->msg, "%.250s; the system is quarantined", reason);
+    sw_code_t c = check_skew(s, p, received_at_ms, r->msg);
+    if (c == SW_C_OK)
+        c = check_gates(s, p, r->msg);
+    if (c == SW_C_OK && !g->policy_ok) {
+        quarantine(s, p, r);
         return;
     }
-    /* A required guard that failed (PolicyOK, bit 0, was decided above). */
-#define CHECK_GUARD_(G_ID, G_FIELD, G_NAME, G_BIT)                             \
-    if (((G_BIT)&e->guards) && !g->G_FIELD) {                                  \
-        sw_reduce_msg(r->msg, "guard %s rejected %s", G_NAME, e->name);        \
-        reject(r, SW_C_GUARD_REJECTED);                                        \
-        return;                                                                \
+    if (c == SW_C_OK)
+        c = check_guards(e, g, r->msg);
+    if (c == SW_C_OK)
+        c = check_row(s, p, r->msg);
+    if (c != SW_C_OK) {
+        reject(r, c);
+        return;
     }
-    SW_GUARD_MAP(CHECK_GUARD_)
-#undef CHECK_GUARD_
-
-    /* Step 7: window, phase, council id, then the row's own conditions. */
-    if ((e->flags & SW_T_WINDOW) && str_nonempty(p->window_id) &&
-        str_nonempty(s->execution.active_window_id) &&
-        strcmp(p->window_id, s->execution.active_window_id) != 0) {
-        sw_reduce_msg(r->msg,
-                      "window_id \"%.100s\" is not the active window "
-                      "\"%.100s\"",
-                      p->window_id, s->execution.active_window_id);
-        {
-            reject(r, SW_C_WINDOW_MISMATCH);
-            return;
-        }
-    }
-    if (e->phase_section != SW_SEC__COUNT) {
-        int cur = sw_state_phase(s, e->phase_section);
-        if (cur < 0 || !(e->phases & (1u << cur))) {
-            phase_msg(e, cur, r->msg);
-            {
-                reject(r, SW_C_INVALID_PHASE);
-                return;
-            }
-        }
-    }
-    if ((e->flags & SW_T_COUNCIL_ID) &&
-        strcmp(p->pl.council_id ? p->pl.council_id : "",
-               s->council.council_id) != 0) {
-        sw_reduce_msg(r->msg,
-                      "council_id \"%.100s\" is not the current council "
-                      "\"%.100s\"",
-                      p->pl.council_id ? p->pl.council_id : "",
-                      s->council.council_id);
-        {
-            reject(r, SW_C_COUNCIL_MISMATCH);
-            return;
-        }
-    }
-    if (e->check) {
-        sw_code_t c = e->check(s, p, r->msg);
-        if (c != SW_C_OK) {
-            reject(r, c);
-            return;
-        }
-    }
-
     advance_meta(s, p);
     e->apply(s, p);
     r->outcome = SW_OUT_APPLIED;

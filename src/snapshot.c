@@ -315,8 +315,9 @@ sw_snapshotter_t *sw_snapshotter_new(const char *dir, unsigned keep,
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_cond_init(&s->idle, NULL);
-    if (pthread_create(&s->thread, NULL, snap_main, s) != 0) {
-        sw_error_set(err, SWOOSH_EIO, errno,
+    int e = pthread_create(&s->thread, NULL, snap_main, s);
+    if (e != 0) {
+        sw_error_set(err, SWOOSH_EIO, e,
                      "snapshot: cannot start the writer thread");
         pthread_mutex_destroy(&s->mu);
         pthread_cond_destroy(&s->cv);
