@@ -120,13 +120,13 @@ static void skip_snapshot(sw_recovered_t *out, const char *index,
  * newest first, for a log holding records first..last. A snapshot is passed
  * over (skip_snapshot) when it is older than the compacted log, does not
  * load (sw_snapshot_load's checks, genesis_hash included), or disagrees with
- * the log record at its index; one whose record was compacted away is
- * trusted on its own checks. Returns SWOOSH_OK with *picked the chosen
- * state (caller owns, free with sw_state_free) and out->snapshot_index set,
- * or *picked NULL when dir is NULL or no snapshot qualifies. Fails with
- * SWOOSH_EDIVERGED when a snapshot is ahead of the log (committed records
- * were lost: an operator must decide), or with the error of listing the
- * directory or reading the log. */
+ * the log record at its index (snapshot 0: is not the genesis); one whose
+ * record was compacted away is trusted on its own checks. Returns SWOOSH_OK
+ * with *picked the chosen state (caller owns, free with sw_state_free) and
+ * out->snapshot_index set, or *picked NULL when dir is NULL or no snapshot
+ * qualifies. Fails with SWOOSH_EDIVERGED when a snapshot is ahead of the log
+ * (committed records were lost: an operator must decide), or with the error of
+ * listing the directory or reading the log. */
 static swoosh_err_t pick_snapshot(sw_wal_t *log, const char *dir,
                                   const char *genesis_hash, uint64_t first,
                                   uint64_t last, sw_state_t **picked,
@@ -164,10 +164,11 @@ static swoosh_err_t pick_snapshot(sw_wal_t *log, const char *dir,
             skip_snapshot(out, ibuf, lerr.msg);
             continue;
         }
-        if (si >= first && si > 0) {
+        if (si == 0 || si >= first) {
             swoosh_error rerr = {0};
+            char why[SW_SNAPCHECK_MSG];
             sw_snapcheck_t c = sw_recovery_check_snapshot(
-                log, si, h, genesis_hash, NULL, &rerr);
+                log, si, h, genesis_hash, why, &rerr);
             if (c == SW_SNAPCHECK_LOG_ERROR) {
                 sw_state_free(cand);
                 if (err)
@@ -176,8 +177,7 @@ static swoosh_err_t pick_snapshot(sw_wal_t *log, const char *dir,
                 break;
             }
             if (c != SW_SNAPCHECK_AGREES) {
-                skip_snapshot(out, ibuf,
-                              "its hash differs from the log record's");
+                skip_snapshot(out, ibuf, why);
                 sw_state_free(cand);
                 continue;
             }

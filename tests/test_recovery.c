@@ -766,6 +766,29 @@ static void write_false_genesis_snapshot(fixture_t *f)
     sw_state_free(g);
 }
 
+/* Start-up recovery judges a snapshot 0 like verify does: one that is not
+ * the genesis is skipped (replaying the log onto it would diverge at record
+ * 1), and the state is rebuilt from the genesis. */
+static void test_false_genesis_snapshot_skipped(void **state)
+{
+    fixture_t *f = *state;
+    uint64_t keep[] = {5, 10, 12};
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        char p[512];
+        snap_path(f, keep[i], p);
+        assert_int_equal(unlink(p), 0);
+    }
+    write_false_genesis_snapshot(f);
+    sw_recovered_t r;
+    swoosh_error err = {0};
+    assert_int_equal(recover(f, f->snap, &r, &err), SWOOSH_OK);
+    assert_int_equal(r.snapshots_skipped, 1);
+    assert_int_equal(r.snapshot_index, 0);
+    assert_int_equal(r.replayed, 12);
+    assert_string_equal(r.state_hash, f->hash[12]);
+    sw_state_free(r.state);
+}
+
 /* `swoosh verify` judges snapshots after a good replay: a snapshot 0 that is
  * not the genesis and a snapshot ahead of the log exit 3 naming the
  * snapshot, an unreadable snapshot alone exits 1; the figures are printed
@@ -894,6 +917,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_verify_and_log, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_check_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_false_genesis_snapshot_skipped,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_verify_snapshot_verdicts,
                                         setup, teardown),
     };
