@@ -490,6 +490,78 @@ static sw_code_t first_checks(sw_http_t *s, sw_http_req_t *r)
     return SW_C_OK;
 }
 
+/* Phase 1, headers complete: the request object and the checks that need
+ * no body. A failing request with a body is answered now and closed (the
+ * body is never read); a bodiless one is answered on the final call, so the
+ * connection stays usable (keep-alive). */
+static sw_http_req_t *begin_request(sw_http_t *s, struct MHD_Connection *mc,
+                                    const char *url, const char *method)
+{
+    sw_http_req_t *r = sw_xcalloc(1, sizeof(*r));
+    r->srv = s;
+    r->mc = mc;
+    r->method = method;
+    r->path = url;
+    r->t0 = now_ns();
+    r->conn = conn_of(mc);
+    atomic_fetch_add(&s->active, 1);
+    r->early = first_checks(s, r);
+    if (r->early != SW_C_OK &&
+        (r->has_body || r->early == SW_C_SHUTTING_DOWN)) {
+        size_t len = 0;
+        char *body = error_body(s, r->early, NULL, &len);
+        if (s->metrics)
+            sw_metrics_count_rejection(s->metrics, r->early);
+        queue(r, sw_code_status(r->early), NULL, body, len, true);
+    }
+    return r;
+}
+
+/* Phase 2, a piece of the body: kept for a write route within the limit,
+ * else counted and dropped. False closes the connection (a flood far past
+ * the limit is not read to its end). */
+static bool take_body(sw_http_t *s, sw_http_req_t *r, const char *upload,
+                      size_t n)
+{
+    bool keep =
+        r->early == SW_C_OK && r->route && (r->route->r.flags & SW_ROUTE_WRITE);
+    r->body_seen += n;
+    if (keep && !r->too_large) {
+        if (r->body.len + n <= s->lim.max_body_bytes)
+            sw_buf_append(&r->body, upload, n);
+        else
+            r->too_large = true;
+    }
+    return r->body_seen <= s->lim.max_body_bytes + DISCARD_SLACK;
+}
+
+/* Phase 3, the whole request has arrived: an early error or an oversized
+ * body is answered, otherwise the route's handler runs (it answers or
+ * suspends). */
+static void dispatch(sw_http_t *s, sw_http_req_t *r)
+{
+    if (r->early != SW_C_OK) {
+        sw_http_respond_error(r, r->early, NULL);
+        return;
+    }
+    if (r->conn) { /* the reaper leaves a complete request alone */
+        pthread_mutex_lock(&s->mu);
+        r->conn->busy = true;
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (r->too_large) {
+        sw_http_respond_error(r, SW_C_BODY_TOO_LARGE, NULL);
+        return;
+    }
+    if (r->body.data == NULL)
+        sw_buf_reserve(&r->body, 0);
+    r->route->r.fn(r, r->route->arg);
+    SW_ASSERT(atomic_load(&r->state) != RS_RECEIVING);
+}
+
+/* libmicrohttpd calls this once with the headers, once per piece of body,
+ * once at the end, and once more after a suspended request is resumed
+ * (phase 4: the answer the executor's callback left is queued). */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
@@ -499,27 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
     sw_http_req_t *r = *con_cls;
     (void)version;
     if (!r) {
-        r = sw_xcalloc(1, sizeof(*r));
-        r->srv = s;
-        r->mc = mc;
-        r->method = method;
-        r->path = url;
-        r->t0 = now_ns();
-        r->conn = conn_of(mc);
-        *con_cls = r;
-        atomic_fetch_add(&s->active, 1);
-        r->early = first_checks(s, r);
-        if (r->early != SW_C_OK &&
-            (r->has_body || r->early == SW_C_SHUTTING_DOWN)) {
-            /* Answer before reading the body, then close (the body is never
-             * read). Bodiless requests are answered on the final call, so
-             * the connection stays usable (keep-alive). */
-            size_t len = 0;
-            char *body = error_body(s, r->early, NULL, &len);
-            if (s->metrics)
-                sw_metrics_count_rejection(s->metrics, r->early);
-            queue(r, sw_code_status(r->early), NULL, body, len, true);
-        }
+        *con_cls = begin_request(s, mc, url, method);
         return MHD_YES;
     }
     int st = atomic_load(&r->state);
@@ -535,39 +587,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        size_t n = *upload_size;
-        bool keep = r->early == SW_C_OK && r->route &&
-                    (r->route->r.flags & SW_ROUTE_WRITE);
-        r->body_seen += n;
-        if (keep && !r->too_large) {
-            if (r->body.len + n <= s->lim.max_body_bytes)
-                sw_buf_append(&r->body, upload, n);
-            else
-                r->too_large = true;
-        }
-        if (r->body_seen > s->lim.max_body_bytes + DISCARD_SLACK)
-            return MHD_NO; /* a flood: close without reading the rest */
+        if (!take_body(s, r, upload, *upload_size))
+            return MHD_NO;
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->early != SW_C_OK) {
-        sw_http_respond_error(r, r->early, NULL);
-        return MHD_YES;
-    }
-    /* The whole request has arrived: the reaper leaves it alone now. */
-    if (r->conn) {
-        pthread_mutex_lock(&s->mu);
-        r->conn->busy = true;
-        pthread_mutex_unlock(&s->mu);
-    }
-    if (r->too_large) {
-        sw_http_respond_error(r, SW_C_BODY_TOO_LARGE, NULL);
-        return MHD_YES;
-    }
-    if (r->body.data == NULL)
-        sw_buf_reserve(&r->body, 0);
-    r->route->r.fn(r, r->route->arg);
-    SW_ASSERT(atomic_load(&r->state) != RS_RECEIVING);
+    dispatch(s, r);
     return MHD_YES;
 }
 
