@@ -14,6 +14,8 @@ static void oom(size_t n)
     abort();
 }
 
+/* Allocation that cannot fail to the caller (see oom); 0 bytes still gives
+ * a unique pointer, so callers never special-case empty sizes. */
 void *sw_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
@@ -22,6 +24,7 @@ void *sw_xmalloc(size_t n)
     return p;
 }
 
+/* Zeroed allocation with the same never-NULL rule. */
 void *sw_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
@@ -30,6 +33,8 @@ void *sw_xcalloc(size_t n, size_t size)
     return p;
 }
 
+/* Growth with the same never-NULL rule (the old block stays valid only on
+ * success, and failure aborts). */
 void *sw_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
@@ -38,11 +43,13 @@ void *sw_xrealloc(void *p, size_t n)
     return q;
 }
 
+/* Owned copies of borrowed strings (configuration, proposal fields). */
 char *sw_xstrdup(const char *s)
 {
     return sw_xstrndup(s, strlen(s));
 }
 
+/* The first n bytes of s as an owned, NUL-terminated string. */
 char *sw_xstrndup(const char *s, size_t n)
 {
     char *p = sw_xmalloc(n + 1);
@@ -51,6 +58,8 @@ char *sw_xstrndup(const char *s, size_t n)
     return p;
 }
 
+/* Room for `extra` more bytes plus the terminating NUL, doubling so that a
+ * buffer built byte by byte costs amortised O(1) per byte. */
 void sw_buf_reserve(sw_buf_t *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
@@ -63,6 +72,8 @@ void sw_buf_reserve(sw_buf_t *b, size_t extra)
     b->cap = cap;
 }
 
+/* Every writer ends here, so the contents are always NUL-terminated and may
+ * be handed to C string functions (they may contain NULs for binary use). */
 void sw_buf_append(sw_buf_t *b, const void *p, size_t n)
 {
     sw_buf_reserve(b, n);
@@ -72,11 +83,14 @@ void sw_buf_append(sw_buf_t *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
+/* A C string without its terminator. */
 void sw_buf_puts(sw_buf_t *b, const char *s)
 {
     sw_buf_append(b, s, strlen(s));
 }
 
+/* One byte: the canonical writers emit many punctuation bytes, so this
+ * skips memcpy. */
 void sw_buf_putc(sw_buf_t *b, char c)
 {
     sw_buf_reserve(b, 1);
@@ -84,6 +98,8 @@ void sw_buf_putc(sw_buf_t *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* Decimal without printf: JCS integers and indexes are written on every
+ * transition and every record. */
 void sw_buf_put_u64(sw_buf_t *b, uint64_t v)
 {
     char tmp[24];
@@ -114,6 +130,8 @@ bool sw_parse_u64(const char *s, uint64_t *out)
     return true;
 }
 
+/* Formatted text for messages and bodies; short results (the usual case)
+ * are formatted once on the stack. */
 void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
 {
     va_list ap;
@@ -134,6 +152,7 @@ void sw_buf_printf(sw_buf_t *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Empties the buffer but keeps its memory, for buffers reused per batch. */
 void sw_buf_reset(sw_buf_t *b)
 {
     b->len = 0;
@@ -141,6 +160,7 @@ void sw_buf_reset(sw_buf_t *b)
         b->data[0] = '\0';
 }
 
+/* Releases the memory and leaves an empty, reusable buffer. */
 void sw_buf_free(sw_buf_t *b)
 {
     free(b->data);
@@ -148,6 +168,8 @@ void sw_buf_free(sw_buf_t *b)
     b->len = b->cap = 0;
 }
 
+/* Hands the bytes to the caller (free with free()), e.g. as a response
+ * body libmicrohttpd frees, and leaves an empty buffer. */
 char *sw_buf_steal(sw_buf_t *b, size_t *len)
 {
     if (!b->data)

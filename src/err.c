@@ -14,21 +14,26 @@ static const struct {
 #undef SW_CODE_ROW
 };
 
+/* The stable `code` string of an error body (SPEC §6). */
 const char *sw_code_name(sw_code_t c)
 {
     return (unsigned)c < SW_C__COUNT ? code_table[c].name : "INTERNAL";
 }
 
+/* The HTTP status a code is answered with (one table, docs/ERRORS.md). */
 int sw_code_status(sw_code_t c)
 {
     return (unsigned)c < SW_C__COUNT ? code_table[c].status : 500;
 }
 
+/* The default sentence when the rejecting step has no better one. */
 const char *sw_code_message(sw_code_t c)
 {
     return (unsigned)c < SW_C__COUNT ? code_table[c].msg : "internal error";
 }
 
+/* The inverse of sw_code_name(), for tests and the guard config; returns
+ * SW_C__COUNT for an unknown name. */
 sw_code_t sw_code_by_name(const char *name)
 {
     for (unsigned i = 0; i < SW_C__COUNT; i++)
@@ -65,21 +70,27 @@ static const struct {
 
 #define ERR_COUNT (sizeof(err_table) / sizeof(err_table[0]))
 
+/* Public: a sentence for a system error code (include/swoosh.h). */
 const char *swoosh_strerror(swoosh_err_t code)
 {
     return (unsigned)code < ERR_COUNT ? err_table[code].msg : "unknown error";
 }
 
+/* Public: the code's name ("SWOOSH_EIO"), for logs and tests. */
 const char *swoosh_err_name(swoosh_err_t code)
 {
     return (unsigned)code < ERR_COUNT ? err_table[code].name : "SWOOSH_UNKNOWN";
 }
 
+/* Public: the library version the binary was built as. */
 const char *swoosh_version(void)
 {
     return SWOOSH_VERSION;
 }
 
+/* Every fallible call reports through this (STYLE "Context travels up"):
+ * the code, the saved errno and a sentence; err may be NULL. Returns code
+ * so callers can `return sw_error_set(...)`. */
 swoosh_err_t sw_error_set(swoosh_error *err, swoosh_err_t code, int sys_errno,
                           const char *fmt, ...)
 {
@@ -99,6 +110,7 @@ swoosh_err_t sw_error_set(swoosh_error *err, swoosh_err_t code, int sys_errno,
     return code;
 }
 
+/* Each layer prepends its context ("snapshot: rename …: No space left"). */
 void sw_error_prefix(swoosh_error *err, const char *fmt, ...)
 {
     if (!err)
