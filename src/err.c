@@ -32,8 +32,8 @@ const char *sw_code_message(sw_code_t c)
     return (unsigned)c < SW_C__COUNT ? code_table[c].msg : "internal error";
 }
 
-/* The inverse of sw_code_name(), for tests and the guard config; returns
- * SW_C__COUNT for an unknown name. */
+/* The inverse of sw_code_name(), for tests reading codes back from bodies;
+ * returns SW_C__COUNT for an unknown name. */
 sw_code_t sw_code_by_name(const char *name)
 {
     for (unsigned i = 0; i < SW_C__COUNT; i++)
