@@ -80,11 +80,16 @@ static const sw_field_spec_t f_policy[] = {
 
 /* One row: name, section and phases (ANY = every phase), guards, flags,
  * fields, min_fields, check, apply, doc. Variadic so ANY may expand to two
- * initialisers. */
-#define ROW(...)                                                               \
+ * initialisers. ROW_CHECKED also names a payload check for a bound between
+ * fields that the field specs cannot state. */
+#define ROW_CHECKED(pcheck, ...)                                               \
     {                                                                          \
-        __VA_ARGS__                                                            \
+        __VA_ARGS__, .payload_check = pcheck                                   \
     }
+#define ROW(...) ROW_CHECKED(NULL, __VA_ARGS__)
+
+static sw_code_t check_profiles(const sw_payload_t *pl, const char *tn,
+                                char msg[256]);
 
 static const sw_catalog_entry_t table[] = {
     ROW("LICENSE_GRANTED", ANY, SW_G_LICENSE, SW_T_ADMIN | SW_T_UNLICENSED,
@@ -112,8 +117,10 @@ static const sw_catalog_entry_t table[] = {
         PH(SW_ING_FETCH) | PH(SW_ING_VALIDATE) | PH(SW_ING_INDEX), 0, 0,
         f_reason, 0, NULL, sw_reduce_apply_ingestion_failed,
         "Ingestion to FAILED; LastError = reason."),
-    ROW("COUNCIL_PROFILES_LOADED", SW_SEC_COUNCIL, PH(SW_CNC_PLAN_ROLES), 0, 0,
-        f_profiles, 0, NULL, sw_reduce_apply_council_profiles_loaded,
+    ROW_CHECKED(
+        check_profiles, "COUNCIL_PROFILES_LOADED", SW_SEC_COUNCIL,
+        PH(SW_CNC_PLAN_ROLES), 0, 0, f_profiles, 0, NULL,
+        sw_reduce_apply_council_profiles_loaded,
         "Council to ELECT with CouncilID, PlannedRoles (>=1, unique) and "
         "Quorum (1..number of roles; default: number of required roles)."),
     ROW("COUNCIL_ROLE_CLAIMED", SW_SEC_COUNCIL,
@@ -319,129 +326,127 @@ static bool check_str(const json_t *v, size_t lo, size_t hi, const char *tn,
     return true;
 }
 
-/* Checks that an object has only the listed keys. */
-static bool only_keys(const json_t *o, const char *const *keys,
-                      const char *what, const char *tn, char msg[256])
+/* Finds the first member of o (in jansson's order) whose key is not among
+ * `names` and writes it, quoted, to q. The names are read as the `const char
+ * *` every `stride` bytes from `names` up to a NULL one, so a plain key list
+ * and a row's field specs (pass &fields->name) share this loop. */
+static bool unknown_key(const json_t *o, const void *names, size_t stride,
+                        char q[SW_QUOTE_MAX + 4])
 {
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)o, k, v)
     {
         bool known = false;
-        for (size_t i = 0; keys[i]; i++)
-            if (strcmp(keys[i], k) == 0)
+        for (const char *p = names; *(const char *const *)p; p += stride)
+            if (strcmp(*(const char *const *)p, k) == 0)
                 known = true;
         if (!known) {
-            char q[SW_QUOTE_MAX + 4];
             sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A required string member of lo..hi bytes of a list entry. */
+static bool check_member_str(const json_t *v, size_t lo, size_t hi,
+                             const char *what, const char *tn, char msg[256])
+{
+    if (!v) {
+        bad(msg, "payload field \"%s\" of %s is required", what, tn);
+        return false;
+    }
+    return check_str(v, lo, hi, tn, what, msg);
+}
+
+static bool check_uri(const json_t *v, const char *what, const char *tn,
+                      char msg[256])
+{
+    return check_member_str(v, 0, SW_MAX_TEXT, what, tn, msg);
+}
+
+static bool check_required_flag(const json_t *v, const char *what,
+                                const char *tn, char msg[256])
+{
+    if (json_is_boolean(v))
+        return true;
+    bad(msg, "payload field \"%s\" of %s is required and must be a boolean",
+        what, tn);
+    return false;
+}
+
+/* A list field of SPEC §5 whose entries are objects of two members, the
+ * first an id unique across the list (Sources, PlannedRoles). */
+typedef struct list_spec {
+    const char *field;       /* payload key */
+    const char *noun;        /* "must hold at least one <noun>" */
+    const char *const *keys; /* {id member, other member, NULL} */
+    const char *repeat_noun; /* "repeats the <repeat_noun> of …" */
+    const char *repeat_tail; /* appended to the repeat message */
+    bool (*check_other)(const json_t *v, const char *what, const char *tn,
+                        char msg[256]);
+} list_spec_t;
+
+static const char *const source_keys[] = {"id", "uri", NULL};
+static const list_spec_t sources_spec = {.field = "sources",
+                                         .noun = "source",
+                                         .keys = source_keys,
+                                         .repeat_noun = "source id",
+                                         .repeat_tail = "",
+                                         .check_other = check_uri};
+static const char *const role_keys[] = {"role", "required", NULL};
+static const list_spec_t roles_spec = {.field = "roles",
+                                       .noun = "role",
+                                       .keys = role_keys,
+                                       .repeat_noun = "role",
+                                       .repeat_tail = "; roles must be unique",
+                                       .check_other = check_required_flag};
+
+/* Shape of a list_spec_t field: an array of at least one entry (the upper
+ * bound is check_count's), each an object with only the spec's keys, a valid
+ * id not repeated by an earlier entry, and a valid other member. */
+static bool check_list(const list_spec_t *ls, const json_t *v, const char *tn,
+                       char msg[256])
+{
+    char what[64], id_what[64], q[SW_QUOTE_MAX + 4];
+    if (!json_is_array(v)) {
+        bad(msg, "payload field \"%s\" of %s must be an array", ls->field, tn);
+        return false;
+    }
+    size_t n = json_array_size(v);
+    if (n < 1) {
+        bad(msg, "payload field \"%s\" of %s must hold at least one %s",
+            ls->field, tn, ls->noun);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *it = json_array_get(v, i);
+        snprintf(what, sizeof what, "%s[%zu]", ls->field, i);
+        if (!json_is_object(it)) {
+            bad(msg, "payload field \"%s\" of %s must be an object", what, tn);
+            return false;
+        }
+        if (unknown_key(it, ls->keys, sizeof *ls->keys, q)) {
             bad(msg, "payload field \"%s\" of %s has an unknown member \"%s\"",
                 what, tn, q);
             return false;
         }
-    }
-    return true;
-}
-
-static bool check_sources(const json_t *v, const char *tn, char msg[256])
-{
-    static const char *const keys[] = {"id", "uri", NULL};
-    char what[64];
-    if (!json_is_array(v)) {
-        bad(msg, "payload field \"sources\" of %s must be an array", tn);
-        return false;
-    }
-    size_t n = json_array_size(v);
-    if (n < 1) {
-        bad(msg,
-            "payload field \"sources\" of %s must hold at least one source",
-            tn);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(v, i);
-        snprintf(what, sizeof what, "sources[%zu]", i);
-        if (!json_is_object(it)) {
-            bad(msg, "payload field \"%s\" of %s must be an object", what, tn);
+        json_t *id = json_object_get(it, ls->keys[0]);
+        snprintf(id_what, sizeof id_what, "%s[%zu].%s", ls->field, i,
+                 ls->keys[0]);
+        if (!check_member_str(id, 1, SW_MAX_ID, id_what, tn, msg))
             return false;
-        }
-        if (!only_keys(it, keys, what, tn, msg))
-            return false;
-        json_t *id = json_object_get(it, "id");
-        json_t *uri = json_object_get(it, "uri");
-        snprintf(what, sizeof what, "sources[%zu].id", i);
-        if (!id) {
-            bad(msg, "payload field \"%s\" of %s is required", what, tn);
-            return false;
-        }
-        if (!check_str(id, 1, SW_MAX_ID, tn, what, msg))
-            return false;
-        snprintf(what, sizeof what, "sources[%zu].uri", i);
-        if (!uri) {
-            bad(msg, "payload field \"%s\" of %s is required", what, tn);
-            return false;
-        }
-        if (!check_str(uri, 0, SW_MAX_TEXT, tn, what, msg))
+        snprintf(what, sizeof what, "%s[%zu].%s", ls->field, i, ls->keys[1]);
+        if (!ls->check_other(json_object_get(it, ls->keys[1]), what, tn, msg))
             return false;
         for (size_t j = 0; j < i; j++) {
-            json_t *o = json_object_get(json_array_get(v, j), "id");
+            json_t *o = json_object_get(json_array_get(v, j), ls->keys[0]);
             if (strcmp(json_string_value(o), json_string_value(id)) == 0) {
                 bad(msg,
-                    "payload field \"sources[%zu].id\" of %s repeats the "
-                    "source id of sources[%zu]",
-                    i, tn, j);
-                return false;
-            }
-        }
-    }
-    return true;
-}
-
-static bool check_roles(const json_t *v, const char *tn, char msg[256])
-{
-    static const char *const keys[] = {"role", "required", NULL};
-    char what[64];
-    if (!json_is_array(v)) {
-        bad(msg, "payload field \"roles\" of %s must be an array", tn);
-        return false;
-    }
-    size_t n = json_array_size(v);
-    if (n < 1) {
-        bad(msg, "payload field \"roles\" of %s must hold at least one role",
-            tn);
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(v, i);
-        snprintf(what, sizeof what, "roles[%zu]", i);
-        if (!json_is_object(it)) {
-            bad(msg, "payload field \"%s\" of %s must be an object", what, tn);
-            return false;
-        }
-        if (!only_keys(it, keys, what, tn, msg))
-            return false;
-        json_t *role = json_object_get(it, "role");
-        json_t *req = json_object_get(it, "required");
-        snprintf(what, sizeof what, "roles[%zu].role", i);
-        if (!role) {
-            bad(msg, "payload field \"%s\" of %s is required", what, tn);
-            return false;
-        }
-        if (!check_str(role, 1, SW_MAX_ID, tn, what, msg))
-            return false;
-        if (!json_is_boolean(req)) {
-            bad(msg,
-                "payload field \"roles[%zu].required\" of %s is required and "
-                "must be a boolean",
-                i, tn);
-            return false;
-        }
-        for (size_t j = 0; j < i; j++) {
-            json_t *o = json_object_get(json_array_get(v, j), "role");
-            if (strcmp(json_string_value(o), json_string_value(role)) == 0) {
-                bad(msg,
-                    "payload field \"roles[%zu].role\" of %s repeats the role "
-                    "of roles[%zu]; roles must be unique",
-                    i, tn, j);
+                    "payload field \"%s\" of %s repeats the %s of %s[%zu]%s",
+                    id_what, tn, ls->repeat_noun, ls->field, j,
+                    ls->repeat_tail);
                 return false;
             }
         }
@@ -555,11 +560,11 @@ static bool parse_field(const sw_field_spec_t *f, json_t *v, const char *tn,
         return true;
     }
     case SW_F_SOURCES:
-        if (!check_sources(v, tn, msg))
+        if (!check_list(&sources_spec, v, tn, msg))
             return false;
         break;
     case SW_F_ROLES:
-        if (!check_roles(v, tn, msg))
+        if (!check_list(&roles_spec, v, tn, msg))
             return false;
         break;
     case SW_F_STRMAP:
@@ -573,6 +578,19 @@ static bool parse_field(const sw_field_spec_t *f, json_t *v, const char *tn,
     }
     *(json_t **)(base + f->offset) = v;
     return true;
+}
+
+/* SPEC §5: COUNCIL_PROFILES_LOADED's quorum is 1..number of roles, a bound
+ * between two fields; still step 1's BAD_PAYLOAD. */
+static sw_code_t check_profiles(const sw_payload_t *pl, const char *tn,
+                                char msg[256])
+{
+    if (pl->has_quorum && pl->roles && pl->quorum > json_array_size(pl->roles))
+        return bad(msg,
+                   "payload field \"quorum\" of %s must be 1..%zu (the number "
+                   "of roles)",
+                   tn, json_array_size(pl->roles));
+    return SW_C_OK;
 }
 
 /* Generic over the row's schema so every transition validates its payload
@@ -590,27 +608,15 @@ sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
         payload = NULL;
     if (payload && !json_is_object(payload))
         return bad(msg, "payload of %s must be a JSON object", tn);
-    if (payload) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(payload, k, v)
-        {
-            bool known = false;
-            for (const sw_field_spec_t *f = e->fields; f->name; f++)
-                if (strcmp(f->name, k) == 0)
-                    known = true;
-            if (!known) {
-                char q[SW_QUOTE_MAX + 4];
-                sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
-                if (!e->fields[0].name)
-                    return bad(msg,
-                               "payload field \"%s\" is not an input of %s, "
-                               "which takes no payload fields",
-                               q, tn);
-                return bad(msg, "payload field \"%s\" is not an input of %s", q,
-                           tn);
-            }
-        }
+    char q[SW_QUOTE_MAX + 4];
+    if (payload &&
+        unknown_key(payload, &e->fields->name, sizeof *e->fields, q)) {
+        if (!e->fields[0].name)
+            return bad(msg,
+                       "payload field \"%s\" is not an input of %s, which "
+                       "takes no payload fields",
+                       q, tn);
+        return bad(msg, "payload field \"%s\" is not an input of %s", q, tn);
     }
     unsigned present = 0;
     for (const sw_field_spec_t *f = e->fields; f->name; f++) {
@@ -643,15 +649,12 @@ sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
         return bad(msg, "the payload of %s needs at least one of: %s", tn,
                    names);
     }
-    /* SPEC §5: COUNCIL_PROFILES_LOADED quorum is 1..number of roles. */
-    if (pl->has_quorum && pl->roles &&
-        pl->quorum > json_array_size(pl->roles)) {
-        size_t nr = json_array_size(pl->roles);
-        memset(pl, 0, sizeof *pl);
-        return bad(msg,
-                   "payload field \"quorum\" of %s must be 1..%zu (the number "
-                   "of roles)",
-                   tn, nr);
+    if (e->payload_check) {
+        sw_code_t c = e->payload_check(pl, tn, msg);
+        if (c != SW_C_OK) {
+            memset(pl, 0, sizeof *pl);
+            return c;
+        }
     }
     return SW_C_OK;
 }

@@ -98,6 +98,12 @@ typedef struct sw_catalog_entry {
      * sw_state_touch()/sw_state_touch_task() for what it changes. */
     void (*apply)(sw_state_t *s, const sw_proposal_t *p);
     const char *doc;
+    /* A bound between payload fields that the field specs cannot state,
+     * run by sw_catalog_parse_payload() after every field passed (SPEC §5
+     * step 1); returns SW_C_OK or SW_C_BAD_PAYLOAD with msg filled. `name`
+     * is the transition's. May be NULL. */
+    sw_code_t (*payload_check)(const sw_payload_t *pl, const char *name,
+                               char msg[256]);
 } sw_catalog_entry_t;
 
 /* Looks a transition up by name; NULL when not catalogued. */

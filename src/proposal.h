@@ -75,10 +75,10 @@ void sw_proposal_set_hlc(sw_proposal_t *p, const sw_hlc_t *h);
 void sw_proposal_destroy(sw_proposal_t *p);
 
 /* Bounds of SPEC §2. */
-#define SW_MAX_SIGNER 128
-#define SW_MAX_IDEM_KEY 256
-#define SW_MAX_EVIDENCE 64
+#define SW_MAX_SIGNER       128
+#define SW_MAX_IDEM_KEY     256
+#define SW_MAX_EVIDENCE     64
 #define SW_MAX_EVIDENCE_LEN 1024
-#define SW_MAX_BODY (64 * 1024)
+#define SW_MAX_BODY         (64 * 1024)
 
 #endif

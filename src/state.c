@@ -296,6 +296,14 @@ static void tasks_free(sw_tasks_t *ts)
     ts->n = ts->cap = 0;
 }
 
+static void tasks_copy(sw_tasks_t *dst, const sw_tasks_t *src)
+{
+    dst->n = dst->cap = src->n;
+    dst->items = src->n ? sw_xmalloc(src->n * sizeof(sw_task_t *)) : NULL;
+    for (size_t i = 0; i < src->n; i++)
+        dst->items[i] = task_clone(src->items[i]);
+}
+
 /* ------------------------------------------------- sets and maps */
 
 static size_t strset_lower_bound(const sw_strset_t *ss, const char *v,
@@ -533,6 +541,37 @@ static void members_free(sw_member_t *m, size_t n)
     free(m);
 }
 
+static sw_source_t *sources_copy(const sw_source_t *src, size_t n)
+{
+    sw_source_t *c = n ? sw_xmalloc(n * sizeof(*c)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        c[i].id = sw_xstrdup(src[i].id);
+        c[i].uri = sw_xstrdup(src[i].uri);
+    }
+    return c;
+}
+
+static sw_role_t *roles_copy(const sw_role_t *r, size_t n)
+{
+    sw_role_t *c = n ? sw_xmalloc(n * sizeof(*c)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        c[i].role = sw_xstrdup(r[i].role);
+        c[i].required = r[i].required;
+    }
+    return c;
+}
+
+static sw_member_t *members_copy(const sw_member_t *m, size_t n)
+{
+    sw_member_t *c = n ? sw_xmalloc(n * sizeof(*c)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        c[i].role = sw_xstrdup(m[i].role);
+        c[i].agent_id = sw_xstrdup(m[i].agent_id);
+        c[i].joined_index = m[i].joined_index;
+    }
+    return c;
+}
+
 /* Frees everything a state owns; NULL is a no-op. */
 void sw_state_free(sw_state_t *s)
 {
@@ -596,35 +635,14 @@ sw_state_t *sw_state_clone(const sw_state_t *s)
     c->ingestion.content_hash = sw_xstrdup(s->ingestion.content_hash);
     c->ingestion.last_error = sw_xstrdup(s->ingestion.last_error);
     c->ingestion.sources =
-        s->ingestion.n_sources
-            ? sw_xmalloc(s->ingestion.n_sources * sizeof(sw_source_t))
-            : NULL;
-    for (size_t i = 0; i < s->ingestion.n_sources; i++) {
-        c->ingestion.sources[i].id = sw_xstrdup(s->ingestion.sources[i].id);
-        c->ingestion.sources[i].uri = sw_xstrdup(s->ingestion.sources[i].uri);
-    }
+        sources_copy(s->ingestion.sources, s->ingestion.n_sources);
 
     c->council = s->council;
     c->council.council_id = sw_xstrdup(s->council.council_id);
     c->council.quorum_cert_hash = sw_xstrdup(s->council.quorum_cert_hash);
-    c->council.roles = s->council.n_roles
-                           ? sw_xmalloc(s->council.n_roles * sizeof(sw_role_t))
-                           : NULL;
-    for (size_t i = 0; i < s->council.n_roles; i++) {
-        c->council.roles[i].role = sw_xstrdup(s->council.roles[i].role);
-        c->council.roles[i].required = s->council.roles[i].required;
-    }
+    c->council.roles = roles_copy(s->council.roles, s->council.n_roles);
     c->council.cap_members = s->council.n_members;
-    c->council.members =
-        s->council.n_members
-            ? sw_xmalloc(s->council.n_members * sizeof(sw_member_t))
-            : NULL;
-    for (size_t i = 0; i < s->council.n_members; i++) {
-        const sw_member_t *m = &s->council.members[i];
-        c->council.members[i].role = sw_xstrdup(m->role);
-        c->council.members[i].agent_id = sw_xstrdup(m->agent_id);
-        c->council.members[i].joined_index = m->joined_index;
-    }
+    c->council.members = members_copy(s->council.members, s->council.n_members);
 
     c->environment = s->environment;
     c->environment.last_error = sw_xstrdup(s->environment.last_error);
@@ -633,12 +651,7 @@ sw_state_t *sw_state_clone(const sw_state_t *s)
     c->execution = s->execution;
     c->execution.active_window_id = sw_xstrdup(s->execution.active_window_id);
     strset_copy(&c->execution.approvals, &s->execution.approvals);
-    const sw_tasks_t *ts = &s->execution.tasks;
-    c->execution.tasks.n = c->execution.tasks.cap = ts->n;
-    c->execution.tasks.items =
-        ts->n ? sw_xmalloc(ts->n * sizeof(sw_task_t *)) : NULL;
-    for (size_t i = 0; i < ts->n; i++)
-        c->execution.tasks.items[i] = task_clone(ts->items[i]);
+    tasks_copy(&c->execution.tasks, &s->execution.tasks);
 
     c->control = s->control;
     c->control.quarantine_reason = sw_xstrdup(s->control.quarantine_reason);

@@ -410,6 +410,128 @@ static void test_count_bounds(void **unused)
     }
 }
 
+/* The shape errors of the list fields, unknown keys and the quorum bound
+ * keep their exact wording (written out here as the messages read before
+ * sources and roles shared one checker), so clients matching on them and
+ * docs quoting them stay right. */
+static void test_messages_exact(void **unused)
+{
+    (void)unused;
+    static const struct {
+        const char *t, *payload, *msg;
+    } cases[] = {
+        {"INGESTION_STARTED", "{\"sources\":{}}",
+         "payload field \"sources\" of INGESTION_STARTED must be an array"},
+        {"INGESTION_STARTED", "{\"sources\":[]}",
+         "payload field \"sources\" of INGESTION_STARTED must hold at least "
+         "one source"},
+        {"INGESTION_STARTED", "{\"sources\":[1]}",
+         "payload field \"sources[0]\" of INGESTION_STARTED must be an "
+         "object"},
+        {"INGESTION_STARTED",
+         "{\"sources\":[{\"id\":\"a\",\"uri\":\"\",\"z\":1}]}",
+         "payload field \"sources[0]\" of INGESTION_STARTED has an unknown "
+         "member \"z\""},
+        {"INGESTION_STARTED", "{\"sources\":[{\"uri\":\"u\"}]}",
+         "payload field \"sources[0].id\" of INGESTION_STARTED is required"},
+        {"INGESTION_STARTED", "{\"sources\":[{\"id\":\"\",\"uri\":\"u\"}]}",
+         "payload field \"sources[0].id\" of INGESTION_STARTED must be "
+         "1..128 bytes"},
+        {"INGESTION_STARTED", "{\"sources\":[{\"id\":\"a\"}]}",
+         "payload field \"sources[0].uri\" of INGESTION_STARTED is required"},
+        {"INGESTION_STARTED", "{\"sources\":[{\"id\":\"a\",\"uri\":3}]}",
+         "payload field \"sources[0].uri\" of INGESTION_STARTED must be a "
+         "string"},
+        {"INGESTION_STARTED",
+         "{\"sources\":[{\"id\":\"a\",\"uri\":\"\"},{\"id\":\"b\",\"uri\":\"\"}"
+         ",{\"id\":\"a\",\"uri\":\"x\"}]}",
+         "payload field \"sources[2].id\" of INGESTION_STARTED repeats the "
+         "source id of sources[0]"},
+        {"COUNCIL_PROFILES_LOADED", "{\"council_id\":\"c\",\"roles\":\"x\"}",
+         "payload field \"roles\" of COUNCIL_PROFILES_LOADED must be an array"},
+        {"COUNCIL_PROFILES_LOADED", "{\"council_id\":\"c\",\"roles\":[]}",
+         "payload field \"roles\" of COUNCIL_PROFILES_LOADED must hold at "
+         "least one role"},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"role\":\"a\",\"required\":true,"
+         "\"q\":1}]}",
+         "payload field \"roles[0]\" of COUNCIL_PROFILES_LOADED has an "
+         "unknown member \"q\""},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"required\":true}]}",
+         "payload field \"roles[0].role\" of COUNCIL_PROFILES_LOADED is "
+         "required"},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"role\":\"a\",\"required\":1}]}",
+         "payload field \"roles[0].required\" of COUNCIL_PROFILES_LOADED is "
+         "required and must be a boolean"},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"role\":\"a\",\"required\":true},"
+         "{\"role\":\"b\",\"required\":false},{\"role\":\"b\",\"required\":"
+         "true}]}",
+         "payload field \"roles[2].role\" of COUNCIL_PROFILES_LOADED repeats "
+         "the role of roles[1]; roles must be unique"},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"role\":\"a\",\"required\":true},"
+         "{\"role\":\"b\",\"required\":false}],\"quorum\":3}",
+         "payload field \"quorum\" of COUNCIL_PROFILES_LOADED must be 1..2 "
+         "(the number of roles)"},
+        {"COUNCIL_PROFILES_LOADED",
+         "{\"council_id\":\"c\",\"roles\":[{\"role\":\"a\",\"required\":true}]"
+         ",\"nope\":1}",
+         "payload field \"nope\" is not an input of COUNCIL_PROFILES_LOADED"},
+        {"EXECUTION_BEAT", "{\"n\":1}",
+         "payload field \"n\" is not an input of EXECUTION_BEAT, which takes "
+         "no payload fields"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_error_t jerr;
+        json_t *pl = json_loads(cases[i].payload, 0, &jerr);
+        if (!pl)
+            fail_msg("case %zu does not parse: %s", i, jerr.text);
+        sw_payload_t out;
+        char msg[256];
+        sw_code_t c = sw_catalog_parse_payload(sw_catalog_find(cases[i].t), pl,
+                                               &out, msg);
+        if (c != BAD || strcmp(msg, cases[i].msg) != 0)
+            fail_msg("case %zu: got %s \"%s\", want BAD_PAYLOAD \"%s\"", i,
+                     sw_code_name(c), msg, cases[i].msg);
+        json_decref(pl);
+    }
+}
+
+/* A quorum above the number of roles leaves no half-filled payload behind,
+ * like every other rejection, while one within it keeps every field. */
+static void test_quorum_bound_clears_payload(void **unused)
+{
+    (void)unused;
+    const sw_catalog_entry_t *e = sw_catalog_find("COUNCIL_PROFILES_LOADED");
+    for (int q = 2; q <= 3; q++) {
+        json_t *pl =
+            json_pack("{s:s, s:[{s:s, s:b}, {s:s, s:b}], s:i}", "council_id",
+                      "c", "roles", "role", "a", "required", 1, "role", "b",
+                      "required", 0, "quorum", q);
+        assert_non_null(pl);
+        sw_payload_t out;
+        char msg[256];
+        sw_code_t c = sw_catalog_parse_payload(e, pl, &out, msg);
+        if (q == 2) {
+            assert_int_equal(c, OK);
+            assert_string_equal(out.council_id, "c");
+            assert_ptr_equal(out.roles, json_object_get(pl, "roles"));
+            assert_true(out.has_quorum);
+            assert_int_equal(out.quorum, 2);
+        } else {
+            assert_int_equal(c, BAD);
+            assert_null(out.council_id);
+            assert_null(out.roles);
+            assert_false(out.has_quorum);
+            assert_int_equal(out.quorum, 0);
+        }
+        json_decref(pl);
+    }
+}
+
 /* Parsed values land in the typed payload: strings, integers with their
  * has_ flags, and JSON collections. */
 static void test_payload_fills_struct(void **unused)
@@ -498,6 +620,8 @@ int main(void)
         cmocka_unit_test(test_payload_vectors),
         cmocka_unit_test(test_payload_bounds),
         cmocka_unit_test(test_count_bounds),
+        cmocka_unit_test(test_messages_exact),
+        cmocka_unit_test(test_quorum_bound_clears_payload),
         cmocka_unit_test(test_payload_fills_struct),
         cmocka_unit_test(test_catalog_json),
     };

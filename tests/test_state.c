@@ -313,6 +313,74 @@ static void test_clone_is_deep(void **state)
     sw_state_free(s);
 }
 
+/* A clone copies every source, role, member and task into memory of its
+ * own: the values match, no string or array is shared, and the clone keeps
+ * its canonical text after the original is freed; empty lists stay NULL. */
+static void test_clone_copies_lists(void **state)
+{
+    (void)state;
+    sw_state_t *s = th_state_typical(3, 5);
+    sw_state_t *c = sw_state_clone(s);
+    assert_int_equal(c->ingestion.n_sources, s->ingestion.n_sources);
+    assert_ptr_not_equal(c->ingestion.sources, s->ingestion.sources);
+    for (size_t i = 0; i < s->ingestion.n_sources; i++) {
+        const sw_source_t *a = &s->ingestion.sources[i];
+        const sw_source_t *b = &c->ingestion.sources[i];
+        assert_string_equal(a->id, b->id);
+        assert_string_equal(a->uri, b->uri);
+        assert_ptr_not_equal(a->id, b->id);
+        assert_ptr_not_equal(a->uri, b->uri);
+    }
+    assert_int_equal(c->council.n_roles, 3);
+    assert_ptr_not_equal(c->council.roles, s->council.roles);
+    for (size_t i = 0; i < 3; i++) {
+        assert_string_equal(c->council.roles[i].role, s->council.roles[i].role);
+        assert_ptr_not_equal(c->council.roles[i].role,
+                             s->council.roles[i].role);
+        assert_int_equal(c->council.roles[i].required,
+                         s->council.roles[i].required);
+    }
+    assert_int_equal(c->council.n_members, 3);
+    assert_int_equal(c->council.cap_members, 3);
+    for (size_t i = 0; i < 3; i++) {
+        const sw_member_t *a = &s->council.members[i];
+        const sw_member_t *b = &c->council.members[i];
+        assert_string_equal(a->role, b->role);
+        assert_string_equal(a->agent_id, b->agent_id);
+        assert_ptr_not_equal(a->agent_id, b->agent_id);
+        assert_int_equal(a->joined_index, b->joined_index);
+    }
+    assert_true(s->execution.tasks.n >= 5);
+    assert_int_equal(c->execution.tasks.n, s->execution.tasks.n);
+    for (size_t i = 0; i < s->execution.tasks.n; i++) {
+        assert_ptr_not_equal(c->execution.tasks.items[i],
+                             s->execution.tasks.items[i]);
+        assert_string_equal(c->execution.tasks.items[i]->id,
+                            s->execution.tasks.items[i]->id);
+    }
+    size_t n;
+    const char *t = sw_state_canonical(s, &n);
+    char *before = malloc(n);
+    assert_non_null(before);
+    memcpy(before, t, n);
+    sw_state_free(s);
+    size_t cn;
+    const char *ct = sw_state_canonical(c, &cn);
+    assert_int_equal(cn, n);
+    assert_memory_equal(ct, before, n);
+    free(before);
+    sw_state_free(c);
+
+    sw_state_t *g = sw_state_new_genesis();
+    sw_state_t *gc = sw_state_clone(g);
+    assert_null(gc->ingestion.sources);
+    assert_null(gc->council.roles);
+    assert_null(gc->council.members);
+    assert_null(gc->execution.tasks.items);
+    sw_state_free(gc);
+    sw_state_free(g);
+}
+
 /* Sets the value at a dotted path ("Council.Members.0.Role") to the JSON
  * text `val`; val NULL deletes the member. */
 static void set_path(json_t *root, const char *path, const char *val)
@@ -785,6 +853,7 @@ int main(void)
         cmocka_unit_test(test_cache_invalidation),
         cmocka_unit_test(test_collections),
         cmocka_unit_test(test_clone_is_deep),
+        cmocka_unit_test(test_clone_copies_lists),
         cmocka_unit_test(test_from_json_rejects),
         cmocka_unit_test(test_public_api),
         cmocka_unit_test(test_names),
