@@ -91,29 +91,8 @@ static void usage(FILE *out)
             "  --json                 machine-readable result\n\n"
             "Numbers are plain decimals: digits, and for seconds an optional "
             "fraction\n(5, 0.5); no sign, exponent, spaces or suffix. A bad "
-            "value exits 2.\n");
-}
-
-/* Strict seconds: digits with an optional fraction ("5", "0.5", ".5",
- * "5."), at least one digit; no sign, exponent, hex, inf or nan, so the value
- * is always finite. */
-static bool parse_seconds(const char *s, double *out)
-{
-    const char *p = s;
-    size_t digits = 0;
-    for (; *p >= '0' && *p <= '9'; p++)
-        digits++;
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++)
-            digits++;
-    if (!digits || *p)
-        return false;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (end != p || !(v >= 0) || v > 1e18)
-        return false;
-    *out = v;
-    return true;
+            "value exits 2.\n"
+            "A flag's value may also follow an '=': --duration=0.5.\n");
 }
 
 /* splitmix64's finaliser: a bijection of 64-bit values, so distinct request
@@ -357,91 +336,72 @@ static void on_event(run_t *r, unsigned idx, uint32_t events)
     send_next(r, idx);
 }
 
+/* Fills o from the defaults, the environment and argv. Returns -1 to go on,
+ * else the exit code (SW_EXIT_OK after --help, SW_EXIT_USAGE after a bad
+ * argument, its message and the usage printed). */
 static int parse_args(int argc, char **argv, opts_t *o)
 {
     memset(o, 0, sizeof(*o));
-    sw_netc_split_url("http://127.0.0.1:8080", o->host, sizeof o->host, o->port,
-                      sizeof o->port);
-    o->connections = 1;
+    const char *url = "http://127.0.0.1:8080";
+    uint64_t connections = 1;
     o->duration_s = 5;
     o->warmup_s = 1;
     o->token = getenv("SWOOSH_API_TOKEN");
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h"))
-            return 1;
-        if (!strcmp(a, "--json")) {
-            o->json = true;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "swoosh bench: %s needs a value\n", a);
-            return -1;
-        }
-        const char *v = argv[++i];
-        if (!strcmp(a, "--url")) {
-            if (!sw_netc_split_url(v, o->host, sizeof o->host, o->port,
-                                   sizeof o->port)) {
-                fprintf(stderr, "swoosh bench: bad --url '%s'\n", v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--connections")) {
-            uint64_t n;
-            if (!sw_parse_u64(v, &n) || n < 1 || n > 10000) {
-                fprintf(stderr,
-                        "swoosh bench: --connections must be a whole number "
-                        "in 1..10000, not '%s'\n",
-                        v);
-                return -1;
-            }
-            o->connections = (unsigned)n;
-        } else if (!strcmp(a, "--duration")) {
-            if (!parse_seconds(v, &o->duration_s) || o->duration_s < 0.001 ||
-                o->duration_s > 86400) {
-                fprintf(stderr,
-                        "swoosh bench: --duration must be a decimal number "
-                        "of seconds in 0.001..86400, not '%s'\n",
-                        v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--warmup")) {
-            if (!parse_seconds(v, &o->warmup_s) || o->warmup_s > 3600) {
-                fprintf(stderr,
-                        "swoosh bench: --warmup must be a decimal number of "
-                        "seconds in 0..3600, not '%s'\n",
-                        v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--requests")) {
-            if (!sw_parse_u64(v, &o->requests)) {
-                fprintf(stderr,
-                        "swoosh bench: --requests must be a whole number in "
-                        "0..18446744073709551615 (0: until the duration "
-                        "ends), not '%s'\n",
-                        v);
-                return -1;
-            }
-        } else if (!strcmp(a, "--body-template")) {
-            o->body_tpl = v;
-        } else if (!strcmp(a, "--path")) {
-            o->path = v;
-        } else if (!strcmp(a, "--method")) {
-            o->method = v;
-        } else if (!strcmp(a, "--token")) {
-            o->token = v;
-        } else {
-            fprintf(stderr,
-                    "swoosh bench: unknown flag '%s'; see `swoosh "
-                    "bench --help`\n",
-                    a);
-            return -1;
-        }
+    const sw_cli_opt_t opts[] = {
+        {.name = "--json", .kind = SW_CLI_FLAG, .dst = &o->json},
+        {.name = "--url", .kind = SW_CLI_STRING, .dst = &url},
+        {.name = "--connections",
+         .kind = SW_CLI_U64,
+         .dst = &connections,
+         .min = 1,
+         .max = 10000},
+        {.name = "--duration",
+         .kind = SW_CLI_DOUBLE,
+         .dst = &o->duration_s,
+         .dmin = 0.001,
+         .dmax = 86400,
+         .what = "a decimal number of seconds in 0.001..86400"},
+        {.name = "--warmup",
+         .kind = SW_CLI_DOUBLE,
+         .dst = &o->warmup_s,
+         .dmax = 3600,
+         .what = "a decimal number of seconds in 0..3600"},
+        {.name = "--requests",
+         .kind = SW_CLI_U64,
+         .dst = &o->requests,
+         .max = UINT64_MAX,
+         .what = "a whole number in 0..18446744073709551615 (0: until the "
+                 "duration ends)"},
+        {.name = "--body-template", .kind = SW_CLI_STRING, .dst = &o->body_tpl},
+        {.name = "--path", .kind = SW_CLI_STRING, .dst = &o->path},
+        {.name = "--method", .kind = SW_CLI_STRING, .dst = &o->method},
+        {.name = "--token", .kind = SW_CLI_STRING, .dst = &o->token},
+    };
+    const sw_cli_spec_t spec = {
+        .prog = "swoosh bench",
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .usage = usage,
+        .unknown_fmt = "unknown flag '%s'; see `swoosh bench --help`",
+        .missing_fmt = "%s needs a value",
+        .usage_on = SW_CLI_USAGE_ON_UNKNOWN | SW_CLI_USAGE_ON_MISSING |
+                    SW_CLI_USAGE_ON_VALUE,
+    };
+    int rc = sw_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (rc >= 0)
+        return rc;
+    if (!sw_netc_split_url(url, o->host, sizeof o->host, o->port,
+                           sizeof o->port)) {
+        fprintf(stderr, "swoosh bench: bad --url '%s'\n", url);
+        usage(stderr);
+        return SW_EXIT_USAGE;
     }
+    o->connections = (unsigned)connections;
     if (!o->path)
         o->path = o->body_tpl ? "/transition" : "/health";
     if (!o->method)
         o->method = o->body_tpl ? "POST" : "GET";
-    return 0;
+    return -1;
 }
 
 /* Drives the load and prints throughput and latency percentiles; the exit
@@ -450,10 +410,8 @@ int cmd_bench(int argc, char **argv)
 {
     opts_t o;
     int pr = parse_args(argc, argv, &o);
-    if (pr != 0) {
-        usage(pr > 0 ? stdout : stderr);
-        return pr > 0 ? SW_EXIT_OK : SW_EXIT_USAGE;
-    }
+    if (pr >= 0)
+        return pr;
     run_t r = {0};
     r.o = &o;
     r.ep = epoll_create1(0);

@@ -10,7 +10,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 static void usage(FILE *out)
 {
@@ -43,57 +42,35 @@ int cmd_log(int argc, char **argv)
     if (!wal_dir || !*wal_dir)
         wal_dir = SW_WAL_DIR_DEFAULT;
     uint64_t from = 1, limit = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return SW_EXIT_OK;
-        }
-        const char *names[] = {"--wal-dir", "--from", "--limit"};
-        const char *val = NULL;
-        int which = -1;
-        for (int k = 0; k < 3; k++) {
-            size_t n = strlen(names[k]);
-            if (strncmp(a, names[k], n) != 0)
-                continue;
-            if (a[n] == '=') {
-                val = a + n + 1;
-                which = k;
-            } else if (a[n] == '\0' && i + 1 < argc) {
-                val = argv[++i];
-                which = k;
-            } else if (a[n] == '\0') {
-                fprintf(stderr, "swoosh log: missing value for %s\n", a);
-                return SW_EXIT_USAGE;
-            }
-            break;
-        }
-        if (which == 0) {
-            if (!*val) {
-                fprintf(stderr, "swoosh log: --wal-dir must not be empty\n");
-                return SW_EXIT_USAGE;
-            }
-            wal_dir = val;
-        } else if (which == 1 || which == 2) {
-            uint64_t v;
-            if (!sw_parse_u64(val, &v) || (which == 1 && v < 1)) {
-                fprintf(stderr,
-                        "swoosh log: %s must be a whole number %s, digits "
-                        "only, not '%s'\n",
-                        names[which],
-                        which == 1 ? ">= 1" : ">= 0 (0 means all)", val);
-                return SW_EXIT_USAGE;
-            }
-            if (which == 1)
-                from = v;
-            else
-                limit = v;
-        } else {
-            fprintf(stderr, "swoosh log: unknown argument '%s'\n", a);
-            usage(stderr);
-            return SW_EXIT_USAGE;
-        }
-    }
+    const sw_cli_opt_t opts[] = {
+        {.name = "--wal-dir",
+         .kind = SW_CLI_STRING,
+         .dst = &wal_dir,
+         .nonempty = true},
+        {.name = "--from",
+         .kind = SW_CLI_U64,
+         .dst = &from,
+         .min = 1,
+         .max = UINT64_MAX,
+         .what = "a whole number >= 1, digits only"},
+        {.name = "--limit",
+         .kind = SW_CLI_U64,
+         .dst = &limit,
+         .max = UINT64_MAX,
+         .what = "a whole number >= 0 (0 means all), digits only"},
+    };
+    const sw_cli_spec_t spec = {
+        .prog = "swoosh log",
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .usage = usage,
+        .unknown_fmt = "unknown argument '%s'",
+        .missing_fmt = "missing value for %s",
+        .usage_on = SW_CLI_USAGE_ON_UNKNOWN,
+    };
+    int rc = sw_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (rc >= 0)
+        return rc;
     sw_log_set_level(SW_LOG_ERROR);
     swoosh_error err = {0};
     sw_wal_options_t ro = {.read_only = true};
@@ -102,7 +79,7 @@ int cmd_log(int argc, char **argv)
         fprintf(stderr, "swoosh log: %s\n", err.msg);
         return SW_EXIT_FAIL;
     }
-    int rc = SW_EXIT_OK;
+    rc = SW_EXIT_OK;
     if (sw_wal_read_from(w, from, limit, print_one, stdout, &err) !=
         SWOOSH_OK) {
         fprintf(stderr, "swoosh log: %s\n", err.msg);

@@ -8,7 +8,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #define MAX_EVIDENCE 64
 
@@ -37,7 +36,8 @@ static void usage(FILE *out)
             "  --token TOKEN              bearer token (default "
             "$SWOOSH_API_TOKEN)\n"
             "  --quiet                    print nothing, only set the exit "
-            "code\n");
+            "code\n\n"
+            "A flag's value may also follow an '=': --signer=ID.\n");
 }
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -59,7 +59,7 @@ static int build_body(sw_buf_t *body, const char *transition,
                       const char *signer, const char *idem, const char *payload,
                       const char *inputs_hash, const char *hlc,
                       const char *window_id, const char **evidence,
-                      int n_evidence, const char *csh)
+                      size_t n_evidence, const char *csh)
 {
     json_t *o = json_object();
     int rc = -1;
@@ -88,7 +88,7 @@ static int build_body(sw_buf_t *body, const char *transition,
         json_object_set_new(o, "current_state_hash", json_string(csh));
     if (n_evidence > 0) {
         json_t *ev = json_array();
-        for (int i = 0; i < n_evidence; i++)
+        for (size_t i = 0; i < n_evidence; i++)
             json_array_append_new(ev, json_string(evidence[i]));
         json_object_set_new(o, "evidence", ev);
     }
@@ -113,67 +113,41 @@ int cmd_submit(int argc, char **argv)
                *window_id = NULL, *csh = NULL;
     const char *token = getenv("SWOOSH_API_TOKEN");
     const char *evidence[MAX_EVIDENCE];
-    int n_evidence = 0;
+    size_t n_evidence = 0;
     bool from_stdin = false, quiet = false;
     int rc = SW_EXIT_FAIL;
 
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (!strcmp(a, "-")) {
-            from_stdin = true;
-            continue;
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            usage(stdout);
-            return SW_EXIT_OK;
-        }
-        if (!strcmp(a, "--quiet")) {
-            quiet = true;
-            continue;
-        }
-        if (!strcmp(a, "--url"))
-            dst = &url;
-        else if (!strcmp(a, "--path"))
-            dst = &path;
-        else if (!strcmp(a, "--transition"))
-            dst = &transition;
-        else if (!strcmp(a, "--signer"))
-            dst = &signer;
-        else if (!strcmp(a, "--idem-key"))
-            dst = &idem;
-        else if (!strcmp(a, "--payload"))
-            dst = &payload;
-        else if (!strcmp(a, "--inputs-hash"))
-            dst = &inputs_hash;
-        else if (!strcmp(a, "--hlc"))
-            dst = &hlc;
-        else if (!strcmp(a, "--window-id"))
-            dst = &window_id;
-        else if (!strcmp(a, "--current-state-hash"))
-            dst = &csh;
-        else if (!strcmp(a, "--token"))
-            dst = &token;
-        else if (!strcmp(a, "--evidence")) {
-            if (n_evidence >= MAX_EVIDENCE) {
-                fprintf(stderr, "swoosh submit: at most %d --evidence\n",
-                        MAX_EVIDENCE);
-                return SW_EXIT_USAGE;
-            }
-            dst = &evidence[n_evidence++];
-        } else {
-            fprintf(stderr,
-                    "swoosh submit: unknown argument '%s'; see "
-                    "`swoosh submit --help`\n",
-                    a);
-            return SW_EXIT_USAGE;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "swoosh submit: %s needs a value\n", a);
-            return SW_EXIT_USAGE;
-        }
-        *dst = argv[++i];
-    }
+    const sw_cli_opt_t opts[] = {
+        {.name = "-", .kind = SW_CLI_FLAG, .dst = &from_stdin},
+        {.name = "--quiet", .kind = SW_CLI_FLAG, .dst = &quiet},
+        {.name = "--url", .kind = SW_CLI_STRING, .dst = &url},
+        {.name = "--path", .kind = SW_CLI_STRING, .dst = &path},
+        {.name = "--transition", .kind = SW_CLI_STRING, .dst = &transition},
+        {.name = "--signer", .kind = SW_CLI_STRING, .dst = &signer},
+        {.name = "--idem-key", .kind = SW_CLI_STRING, .dst = &idem},
+        {.name = "--payload", .kind = SW_CLI_STRING, .dst = &payload},
+        {.name = "--inputs-hash", .kind = SW_CLI_STRING, .dst = &inputs_hash},
+        {.name = "--hlc", .kind = SW_CLI_STRING, .dst = &hlc},
+        {.name = "--window-id", .kind = SW_CLI_STRING, .dst = &window_id},
+        {.name = "--current-state-hash", .kind = SW_CLI_STRING, .dst = &csh},
+        {.name = "--token", .kind = SW_CLI_STRING, .dst = &token},
+        {.name = "--evidence",
+         .kind = SW_CLI_LIST,
+         .dst = evidence,
+         .count = &n_evidence,
+         .max = MAX_EVIDENCE},
+    };
+    const sw_cli_spec_t spec = {
+        .prog = "swoosh submit",
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .usage = usage,
+        .unknown_fmt = "unknown argument '%s'; see `swoosh submit --help`",
+        .missing_fmt = "%s needs a value",
+    };
+    int pr = sw_cli_parse(&spec, argc, argv, stdout, stderr);
+    if (pr >= 0)
+        return pr;
 
     sw_buf_t body = SW_BUF_INIT, resp = SW_BUF_INIT;
     if (from_stdin) {

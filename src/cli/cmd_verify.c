@@ -13,7 +13,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -41,27 +40,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Takes "--name V" or "--name=V"; returns 1 when matched, -1 when V is
- * missing, 0 otherwise. */
-static int opt_value(int argc, char **argv, int *i, const char *name,
-                     const char **out)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *out = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *out = argv[++*i];
-    return 1;
 }
 
 typedef struct verify_opts {
@@ -93,24 +71,21 @@ static int parse_args(int argc, char **argv, verify_opts_t *o)
         o->wal_dir = SW_WAL_DIR_DEFAULT;
     if (!o->snap_dir || !*o->snap_dir)
         o->snap_dir = SW_SNAPSHOT_DIR_DEFAULT;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return SW_EXIT_OK;
-        }
-        int m = opt_value(argc, argv, &i, "--wal-dir", &o->wal_dir);
-        if (!m)
-            m = opt_value(argc, argv, &i, "--snapshot-dir", &o->snap_dir);
-        if (!m)
-            m = opt_value(argc, argv, &i, "--genesis", &o->genesis);
-        if (m == 1)
-            continue;
-        fprintf(stderr, "swoosh verify: %s '%s'\n",
-                m < 0 ? "missing value for" : "unknown argument", argv[i]);
-        usage(stderr);
-        return SW_EXIT_USAGE;
-    }
-    return -1;
+    const sw_cli_opt_t opts[] = {
+        {.name = "--wal-dir", .kind = SW_CLI_STRING, .dst = &o->wal_dir},
+        {.name = "--snapshot-dir", .kind = SW_CLI_STRING, .dst = &o->snap_dir},
+        {.name = "--genesis", .kind = SW_CLI_STRING, .dst = &o->genesis},
+    };
+    const sw_cli_spec_t spec = {
+        .prog = "swoosh verify",
+        .opts = opts,
+        .n_opts = sizeof opts / sizeof opts[0],
+        .usage = usage,
+        .unknown_fmt = "unknown argument '%s'",
+        .missing_fmt = "missing value for '%s'",
+        .usage_on = SW_CLI_USAGE_ON_UNKNOWN | SW_CLI_USAGE_ON_MISSING,
+    };
+    return sw_cli_parse(&spec, argc, argv, stdout, stderr);
 }
 
 /* Replays records 1..r->last onto a copy of genesis g, filling r's record
