@@ -92,6 +92,9 @@ SWOOSH_API const char *swoosh_err_name(swoosh_err_t code);
 
 /* ------------------------------------------------------------------ state */
 
+/** Bytes of a hash in text: 64 lowercase hex digits of SHA-256 and a NUL. */
+#define SWOOSH_HASH_HEX_SIZE 65
+
 /** An orchestrator state (SPEC §3). Opaque. */
 typedef struct swoosh_state swoosh_state_t;
 
@@ -139,7 +142,8 @@ SWOOSH_API const char *swoosh_state_canonical(swoosh_state_t *state,
  *                   re-serialised)
  * @param[out] hex   65 bytes: 64 hex digits and a NUL
  */
-SWOOSH_API void swoosh_state_hash(swoosh_state_t *state, char hex[65]);
+SWOOSH_API void swoosh_state_hash(swoosh_state_t *state,
+                                  char hex[SWOOSH_HASH_HEX_SIZE]);
 
 /**
  * @brief Hashes a projection given as JSON text. Accepts a bare projection or
@@ -151,7 +155,8 @@ SWOOSH_API void swoosh_state_hash(swoosh_state_t *state, char hex[65]);
  * @return SWOOSH_OK, SWOOSH_ECORRUPT or SWOOSH_EINVAL.
  */
 SWOOSH_API swoosh_err_t swoosh_hash_json(const char *json, size_t len,
-                                         char hex[65], swoosh_error *err);
+                                         char hex[SWOOSH_HASH_HEX_SIZE],
+                                         swoosh_error *err);
 
 /**
  * @brief Hex SHA-256 of arbitrary bytes (lowercase).
@@ -159,7 +164,8 @@ SWOOSH_API swoosh_err_t swoosh_hash_json(const char *json, size_t len,
  * @param[in]  len  number of bytes
  * @param[out] hex  65 bytes: the hash and a NUL
  */
-SWOOSH_API void swoosh_sha256_hex(const void *data, size_t len, char hex[65]);
+SWOOSH_API void swoosh_sha256_hex(const void *data, size_t len,
+                                  char hex[SWOOSH_HASH_HEX_SIZE]);
 
 #ifdef __cplusplus
 }

@@ -56,7 +56,7 @@ const char *swoosh_state_canonical(swoosh_state_t *state, size_t *len)
 }
 
 /* The seed's exported ComputeStateHash (SPEC §3). */
-void swoosh_state_hash(swoosh_state_t *state, char hex[65])
+void swoosh_state_hash(swoosh_state_t *state, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     sw_state_hash(state, hex);
 }
@@ -66,8 +66,8 @@ void swoosh_state_hash(swoosh_state_t *state, char hex[65])
  * with unexpected content still hashes the way a client would compute it.
  * A GET /state answer is recognised by its `projection` member, a snapshot
  * file (SPEC §4) by its format name; its `state` is hashed. */
-swoosh_err_t swoosh_hash_json(const char *json, size_t len, char hex[65],
-                              swoosh_error *err)
+swoosh_err_t swoosh_hash_json(const char *json, size_t len,
+                              char hex[SWOOSH_HASH_HEX_SIZE], swoosh_error *err)
 {
     swoosh_err_t rc = SWOOSH_OK;
     json_t *root = load_json(json, len, err);
@@ -107,7 +107,8 @@ out_root:
 }
 
 /* inputs_hash and similar checks need plain SHA-256 of bytes (SPEC §2). */
-void swoosh_sha256_hex(const void *data, size_t len, char hex[65])
+void swoosh_sha256_hex(const void *data, size_t len,
+                       char hex[SWOOSH_HASH_HEX_SIZE])
 {
     sw_sha256_hex(data, len, hex);
 }

@@ -190,7 +190,7 @@ bool sw_canon_json(sw_buf_t *out, const json_t *v)
 
 /* inputs_hash and derived idempotency keys are SHA-256 of JCS of a JSON
  * value (SPEC §2, §7). */
-bool sw_canon_hash(const json_t *v, char hex[65])
+bool sw_canon_hash(const json_t *v, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     sw_buf_t b = SW_BUF_INIT;
     bool ok = sw_canon_json(&b, v);

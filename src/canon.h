@@ -11,6 +11,7 @@
 #define SW_CANON_H
 
 #include "buf.h"
+#include "hash.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -30,7 +31,7 @@ int sw_canon_keycmp(const char *a, const char *b);
 bool sw_canon_json(sw_buf_t *out, const json_t *v);
 
 /* Hex SHA-256 of JCS(v); false when v is outside the value space. */
-bool sw_canon_hash(const json_t *v, char hex[65]);
+bool sw_canon_hash(const json_t *v, char hex[SWOOSH_HASH_HEX_SIZE]);
 
 /* Deepest nesting sw_canon_parse_subset() accepts: a value inside more than
  * this many arrays or objects is outside the subset. */

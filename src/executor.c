@@ -54,11 +54,11 @@ struct sw_executor {
     char *wal_dir, *snapshot_dir, *genesis_path;
     int snap_lock_fd; /* SW_SNAPSHOT_LOCK_FILE: one process per directory */
     sw_wal_t *wal;
-    char genesis_hash[65];
+    char genesis_hash[SWOOSH_HASH_HEX_SIZE];
 
     /* Owned by the executor thread after open. */
     sw_state_t *state; /* working state == last published when idle */
-    char cur_hash[65];
+    char cur_hash[SWOOSH_HASH_HEX_SIZE];
     sw_snapshotter_t *snap;
     uint64_t last_snapshot_index;
     item_t **batch;
@@ -139,7 +139,7 @@ static sw_view_t *build_view(sw_state_t *s, const char *hash)
     sw_view_t *v = sw_xcalloc(1, sizeof *v);
     atomic_init(&v->refs, 1);
     v->index = s->meta.index;
-    memcpy(v->state_hash, hash, 65);
+    memcpy(v->state_hash, hash, SWOOSH_HASH_HEX_SIZE);
     sw_hlc_format(&s->meta.hlc_last, v->hlc_last);
     v->licensed = s->boot.licensed;
     v->quarantined = s->control.quarantined;
@@ -266,7 +266,7 @@ static void fill_reply(sw_executor_t *ex, sw_reply_t *r, sw_code_t code,
     r->outcome = outcome;
     r->duplicate = false;
     r->index = ex->state->meta.index;
-    memcpy(r->state_hash, ex->cur_hash, 65);
+    memcpy(r->state_hash, ex->cur_hash, SWOOSH_HASH_HEX_SIZE);
     sw_hlc_format(&ex->state->meta.hlc_last, r->hlc_last);
     r->quarantined = ex->state->control.quarantined;
     snprintf(r->msg, sizeof r->msg, "%s", msg);
@@ -443,7 +443,7 @@ static void rollback_state(sw_executor_t *ex)
     SW_ASSERT(s != NULL);
     sw_state_free(ex->state);
     ex->state = s;
-    memcpy(ex->cur_hash, v->state_hash, 65);
+    memcpy(ex->cur_hash, v->state_hash, SWOOSH_HASH_HEX_SIZE);
 }
 
 static void hist_add(const double *bounds, uint64_t *buckets, double v)
@@ -779,7 +779,7 @@ sw_executor_t *sw_executor_open(const sw_exec_config_t *cfg, swoosh_error *err)
     if (rc != SWOOSH_OK)
         goto fail;
     ex->state = rec.state;
-    memcpy(ex->cur_hash, rec.state_hash, 65);
+    memcpy(ex->cur_hash, rec.state_hash, SWOOSH_HASH_HEX_SIZE);
     ex->last_snapshot_index = rec.snapshot_index;
     {
         char a[24], b[24], c[24], d[32];

@@ -56,7 +56,7 @@ void sw_exec_config_defaults(sw_exec_config_t *c);
 typedef struct sw_view {
     atomic_int refs;
     uint64_t index;
-    char state_hash[65];
+    char state_hash[SWOOSH_HASH_HEX_SIZE];
     char hlc_last[SW_HLC_STRLEN];
     bool licensed, quarantined, degraded, recovering;
     char *projection; /* JCS of the projection, owned, NUL-terminated */
@@ -80,8 +80,9 @@ typedef struct sw_reply {
     sw_code_t code; /* SW_C_OK when applied */
     sw_outcome_t outcome;
     bool duplicate;
-    uint64_t index;      /* state index after (for rejections: current) */
-    char state_hash[65]; /* state hash after (for rejections: current) */
+    uint64_t index; /* state index after (for rejections: current) */
+    char state_hash[SWOOSH_HASH_HEX_SIZE]; /* state hash after (for rejections:
+                                              current) */
     char hlc_last[SW_HLC_STRLEN];
     bool quarantined; /* Control.Quarantined after the request */
     char msg[256];    /* sentence for errors */

@@ -86,7 +86,7 @@ void sw_sha256_update(sw_sha256_t *h, const void *p, size_t n)
 
 /* Finishing also re-arms the context, so a long-lived hasher is reused
  * without further EVP_MD_CTX allocations. */
-void sw_sha256_final_hex(sw_sha256_t *h, char hex[65])
+void sw_sha256_final_hex(sw_sha256_t *h, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
@@ -112,7 +112,7 @@ void sw_sha256_copy(sw_sha256_t *dst, const sw_sha256_t *src)
 
 /* One digest of one buffer (a proposal's content hash, a payload's
  * inputs_hash): EVP_Digest with the fetched SHA-256, no hasher to set up. */
-void sw_sha256_hex(const void *p, size_t n, char hex[65])
+void sw_sha256_hex(const void *p, size_t n, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     pthread_once(&sha256_once, fetch_sha256);
     SW_ASSERT(sha256_md != NULL);

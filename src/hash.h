@@ -2,6 +2,8 @@
 #ifndef SW_HASH_H
 #define SW_HASH_H
 
+#include "swoosh.h" /* SWOOSH_HASH_HEX_SIZE */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,10 +15,10 @@ typedef struct sw_sha256 {
 void sw_sha256_init(sw_sha256_t *h);
 void sw_sha256_update(sw_sha256_t *h, const void *p, size_t n);
 /* Writes 64 lowercase hex digits and a NUL, and resets for a new message. */
-void sw_sha256_final_hex(sw_sha256_t *h, char hex[65]);
+void sw_sha256_final_hex(sw_sha256_t *h, char hex[SWOOSH_HASH_HEX_SIZE]);
 void sw_sha256_destroy(sw_sha256_t *h);
 /* SHA-256 of one buffer, as lowercase hex. */
-void sw_sha256_hex(const void *p, size_t n, char hex[65]);
+void sw_sha256_hex(const void *p, size_t n, char hex[SWOOSH_HASH_HEX_SIZE]);
 /* Makes `dst` (initialised with sw_sha256_init) continue exactly where `src`
  * stands: the digest state and any coalesced, not yet digested bytes. Both
  * stay usable and independent. */

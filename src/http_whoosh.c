@@ -308,7 +308,7 @@ static bool derive_key(sw_http_req_t *req, const json_t *body, char *out,
     sw_buf_putc(&b, '\n');
     bool ok = sw_canon_json(&b, body);
     if (ok) {
-        char hex[65];
+        char hex[SWOOSH_HASH_HEX_SIZE];
         sw_sha256_hex(b.data, b.len, hex);
         snprintf(out, n, "derived:%s", hex);
     }

@@ -181,7 +181,7 @@ static sw_code_t check_fields(json_t *obj, sw_proposal_t *p, char msg[256])
  * (which a validated payload never is). The JCS object is written directly,
  * its six member names already in JCS order, rather than built as a jansson
  * object first: this runs once per proposal on the HTTP thread. */
-static bool content_hash(const sw_proposal_t *p, char hex[65])
+static bool content_hash(const sw_proposal_t *p, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     sw_buf_t b = SW_BUF_INIT;
     sw_buf_reserve(&b, 256);
@@ -253,7 +253,7 @@ sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
         return c;
 
     if (t.payload != NULL && t.inputs_hash[0] != '\0') {
-        char want[65];
+        char want[SWOOSH_HASH_HEX_SIZE];
         if (!sw_canon_hash(t.payload, want))
             return reject(msg, SW_C_BAD_PAYLOAD,
                           "payload: expected only strings, booleans, null, "

@@ -48,7 +48,7 @@ typedef struct sw_proposal {
     sw_payload_t pl;
     /* Hex SHA-256 of JCS({transition, signer, inputs_hash, payload, evidence,
      * window_id}) with absent = empty value: the idempotency content. */
-    char content_hash[65];
+    char content_hash[SWOOSH_HASH_HEX_SIZE];
 } sw_proposal_t;
 
 /* Parses `len` bytes of a request body into `p`. On success returns SW_C_OK

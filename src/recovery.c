@@ -17,7 +17,8 @@
 /* The genesis is either built in or an operator's file; a file must be a
  * valid projection at index 0 (SPEC §3), since the log's first record is
  * index 1. */
-sw_state_t *sw_recovery_genesis(const char *path, char hash[65],
+sw_state_t *sw_recovery_genesis(const char *path,
+                                char hash[SWOOSH_HASH_HEX_SIZE],
                                 swoosh_error *err)
 {
     sw_state_t *s = NULL;
@@ -80,7 +81,7 @@ sw_snapcheck_t sw_recovery_check_snapshot(sw_wal_t *log, uint64_t index,
         snprintf(msg, SW_SNAPCHECK_MSG, "snapshot 0 is not the genesis");
         return SW_SNAPCHECK_NOT_GENESIS;
     }
-    char logged[65];
+    char logged[SWOOSH_HASH_HEX_SIZE];
     bool found = false;
     if (sw_wal_state_hash_at(log, index, logged, &found, err) != SWOOSH_OK)
         return SW_SNAPCHECK_LOG_ERROR;
@@ -158,7 +159,7 @@ static swoosh_err_t pick_snapshot(sw_wal_t *log, const char *dir,
             continue;
         }
         swoosh_error lerr = {0};
-        char h[65];
+        char h[SWOOSH_HASH_HEX_SIZE];
         sw_state_t *cand = sw_snapshot_load(dir, si, genesis_hash, h, &lerr);
         if (!cand) {
             skip_snapshot(out, ibuf, lerr.msg);

@@ -23,7 +23,8 @@
  * the projection in the file, which must be valid and have Meta.Index 0.
  * Returns the state (caller owns, free with sw_state_free) and its hash, or
  * NULL with err (SWOOSH_EIO, SWOOSH_ECORRUPT, SWOOSH_EINVAL). */
-sw_state_t *sw_recovery_genesis(const char *path, char hash[65],
+sw_state_t *sw_recovery_genesis(const char *path,
+                                char hash[SWOOSH_HASH_HEX_SIZE],
                                 swoosh_error *err);
 
 /* Replays the records after s's index (up to `upto`, 0 = the log's end) onto
@@ -59,7 +60,7 @@ sw_snapcheck_t sw_recovery_check_snapshot(sw_wal_t *log, uint64_t index,
 
 typedef struct sw_recovered {
     sw_state_t *state; /* caller owns, free with sw_state_free */
-    char state_hash[65];
+    char state_hash[SWOOSH_HASH_HEX_SIZE];
     uint64_t index;             /* == state->meta.index */
     uint64_t snapshot_index;    /* snapshot started from; 0 = genesis */
     uint64_t replayed;          /* records replayed */

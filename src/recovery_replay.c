@@ -64,7 +64,7 @@ typedef struct pitem {
     bool has_p;  /* p validated from obj (holds its own reference) */
     sw_proposal_t p;
     sw_wal_decoded_t d;
-    char col_hash[65];
+    char col_hash[SWOOSH_HASH_HEX_SIZE];
     char msg[200];
 } pitem_t;
 
@@ -144,9 +144,9 @@ static int apply_item(replay_t *r, pitem_t *it)
                         ": outcome is %s in the log but %s on replay (%s)",
                         it->index, sw_outcome_name(it->d.outcome),
                         sw_outcome_name(res.outcome), sw_code_name(res.code));
-    char h[65];
+    char h[SWOOSH_HASH_HEX_SIZE];
     sw_state_hash(r->s, h);
-    if (memcmp(h, it->d.state_hash, 65) != 0)
+    if (memcmp(h, it->d.state_hash, SWOOSH_HASH_HEX_SIZE) != 0)
         return diverged(r,
                         "record %" PRIu64 ": state hash mismatch: log has %s, "
                         "replay computes %s",
@@ -200,7 +200,7 @@ typedef struct slot {
     sw_buf_t text; /* record texts back to back */
     size_t off[CHUNK], len[CHUNK];
     uint64_t idx[CHUNK];
-    char col[CHUNK][65];
+    char col[CHUNK][SWOOSH_HASH_HEX_SIZE];
     pitem_t items[CHUNK];
 } slot_t;
 

@@ -165,7 +165,8 @@ static sw_state_t *load_fail(swoosh_error *err, swoosh_err_t code,
 /* Loads one snapshot and trusts it only if it is exactly what it claims
  * (SPEC §6: trusted when its recomputed hash equals its own state_hash). */
 sw_state_t *sw_snapshot_load(const char *dir, uint64_t index,
-                             const char *genesis_hash, char hash_out[65],
+                             const char *genesis_hash,
+                             char hash_out[SWOOSH_HASH_HEX_SIZE],
                              swoosh_error *err)
 {
     char path[PATH_MAX];
@@ -230,7 +231,7 @@ sw_state_t *sw_snapshot_load(const char *dir, uint64_t index,
                   "state Meta.Index differs from the snapshot index");
         goto fail_state;
     }
-    char h[65];
+    char h[SWOOSH_HASH_HEX_SIZE];
     sw_state_hash(s, h);
     if (strcmp(h, sh) != 0) {
         char why[220];
@@ -238,7 +239,7 @@ sw_state_t *sw_snapshot_load(const char *dir, uint64_t index,
         load_fail(err, SWOOSH_ECORRUPT, path, why);
         goto fail_state;
     }
-    memcpy(hash_out, h, 65);
+    memcpy(hash_out, h, SWOOSH_HASH_HEX_SIZE);
     goto out;
 
 fail_state:

@@ -60,7 +60,8 @@ void sw_snapshot_path(const char *dir, uint64_t index, char *out, size_t n);
  * owns, free with sw_state_free) and its hash in hash_out, or NULL with err
  * (SWOOSH_ECORRUPT, SWOOSH_EFORMAT for another genesis/format). */
 sw_state_t *sw_snapshot_load(const char *dir, uint64_t index,
-                             const char *genesis_hash, char hash_out[65],
+                             const char *genesis_hash,
+                             char hash_out[SWOOSH_HASH_HEX_SIZE],
                              swoosh_error *err);
 
 /* Background writer: one thread, at most one pending snapshot (a newer one

@@ -1115,7 +1115,7 @@ static void hash_pass(sw_state_t *s)
  * over the cached pieces in projection order; the same bytes as
  * sw_state_canonical() without building them. SHA-256 midstates saved at
  * checkpoints let a transition re-hash only from its first change. */
-void sw_state_hash(sw_state_t *s, char hex[65])
+void sw_state_hash(sw_state_t *s, char hex[SWOOSH_HASH_HEX_SIZE])
 {
     if (!s->hash_valid) {
         sw_state_canon_refresh(s);
@@ -1124,7 +1124,7 @@ void sw_state_hash(sw_state_t *s, char hex[65])
         hash_pass(s);
         s->hash_valid = true;
     }
-    memcpy(hex, s->hash_hex, 65);
+    memcpy(hex, s->hash_hex, SWOOSH_HASH_HEX_SIZE);
 }
 
 /* The whole projection text for GET /state, snapshots and `swoosh

@@ -219,7 +219,7 @@ struct swoosh_state {
      * on the first hash and never copied by sw_state_clone(), and the last
      * hash, valid until the next touch. */
     sw_sha256_t hasher;
-    char hash_hex[65];
+    char hash_hex[SWOOSH_HASH_HEX_SIZE];
     bool hash_valid;
     /* Incremental Tasks text and hash (private to state.c). Tasks are cut
      * into chunks of a fixed number of tasks; tk_off[j] is where chunk j
@@ -267,7 +267,7 @@ void sw_state_touch_task(sw_state_t *s, sw_task_t *t);
 /* Refreshes stale caches. */
 void sw_state_canon_refresh(sw_state_t *s);
 /* Hash of the projection (refreshes caches first). */
-void sw_state_hash(sw_state_t *s, char hex[65]);
+void sw_state_hash(sw_state_t *s, char hex[SWOOSH_HASH_HEX_SIZE]);
 /* Whole projection JCS (borrowed, valid until the next change). */
 const char *sw_state_canonical(sw_state_t *s, size_t *len);
 /* JCS of one section's value (`{…}`), appended to out. */

@@ -154,8 +154,9 @@ static inline swoosh_err_t sw_wal_read_from(sw_wal_t *w, uint64_t from,
 }
 /* The state_hash of the record at exactly `index` into hash (64 hex + NUL);
  * *found false when the log has no such record. Works on any log. */
-swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index, char hash[65],
-                                  bool *found, swoosh_error *err);
+swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index,
+                                  char hash[SWOOSH_HASH_HEX_SIZE], bool *found,
+                                  swoosh_error *err);
 static inline swoosh_err_t sw_wal_find_idem(sw_wal_t *w, const char *key,
                                             sw_wal_read_fn fn, void *arg,
                                             bool *found, swoosh_error *err)
@@ -292,7 +293,7 @@ typedef struct sw_wal_decoded {
     const char *proposal;
     size_t proposal_len;
     uint64_t received_at_ms;
-    char state_hash[65];
+    char state_hash[SWOOSH_HASH_HEX_SIZE];
 } sw_wal_decoded_t;
 
 /* Splits a record written by sw_wal_encode_record(). Strict: anything but

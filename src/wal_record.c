@@ -202,7 +202,8 @@ static int take_hash(void *arg, const sw_wal_record_t *rec)
 {
     hash_at_t *h = arg;
     if (rec->index == h->index) {
-        snprintf(h->hash, 65, "%s", rec->state_hash ? rec->state_hash : "");
+        snprintf(h->hash, SWOOSH_HASH_HEX_SIZE, "%s",
+                 rec->state_hash ? rec->state_hash : "");
         h->found = true;
     }
     return 1;
@@ -211,8 +212,9 @@ static int take_hash(void *arg, const sw_wal_record_t *rec)
 /* Snapshots are checked against the record at their index (recovery, swoosh
  * verify); a read from an index returns the next record after a gap, so the
  * index is compared too. */
-swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index, char hash[65],
-                                  bool *found, swoosh_error *err)
+swoosh_err_t sw_wal_state_hash_at(sw_wal_t *w, uint64_t index,
+                                  char hash[SWOOSH_HASH_HEX_SIZE], bool *found,
+                                  swoosh_error *err)
 {
     hash[0] = '\0';
     hash_at_t h = {index, hash, false};

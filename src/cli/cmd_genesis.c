@@ -79,7 +79,7 @@ int cmd_genesis(int argc, char **argv)
         return SW_EXIT_FAIL;
     size_t len;
     const char *jcs = sw_state_canonical(s, &len);
-    char hex[65];
+    char hex[SWOOSH_HASH_HEX_SIZE];
     sw_state_hash(s, hex);
     fwrite(jcs, 1, len, stdout);
     printf("\nstate_hash %s\n", hex);

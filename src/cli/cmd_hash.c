@@ -74,7 +74,7 @@ int cmd_hash(int argc, char **argv)
             return SW_EXIT_FAIL;
         }
     }
-    char hex[65];
+    char hex[SWOOSH_HASH_HEX_SIZE];
     swoosh_err_t rc = swoosh_hash_json(data, len, hex, &err);
     free(data);
     if (rc != SWOOSH_OK) {

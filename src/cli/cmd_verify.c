@@ -50,14 +50,14 @@ typedef struct verify_opts {
 
 /* What the replay and the snapshot checks found, for print_report. */
 typedef struct verify_result {
-    uint64_t records; /* records replayed */
-    uint64_t last;    /* the log's last index at open */
-    double seconds;   /* replay wall time */
-    char hash[65];    /* state hash after the replay */
-    size_t checked;   /* snapshots checked (listed and still present) */
-    size_t gone;      /* listed, then pruned by a running server */
-    unsigned bad;     /* unreadable snapshots */
-    bool diverged;    /* some snapshot disagrees with the log or genesis */
+    uint64_t records;                /* records replayed */
+    uint64_t last;                   /* the log's last index at open */
+    double seconds;                  /* replay wall time */
+    char hash[SWOOSH_HASH_HEX_SIZE]; /* state hash after the replay */
+    size_t checked; /* snapshots checked (listed and still present) */
+    size_t gone;    /* listed, then pruned by a running server */
+    unsigned bad;   /* unreadable snapshots */
+    bool diverged;  /* some snapshot disagrees with the log or genesis */
 } verify_result_t;
 
 /* Fills o from the environment and argv. Returns -1 to go on, else the exit
@@ -142,7 +142,7 @@ static int check_snapshots(sw_wal_t *w, const char *dir, const char *gh,
     }
     int rc = -1;
     for (size_t i = 0; i < n; i++) {
-        char h[65];
+        char h[SWOOSH_HASH_HEX_SIZE];
         swoosh_error serr = {0};
         sw_state_t *ss = sw_snapshot_load(dir, idx[i], gh, h, &serr);
         if (!ss && serr.code == SWOOSH_ENOTFOUND) {
@@ -227,7 +227,7 @@ int cmd_verify(int argc, char **argv)
     swoosh_error err = {0};
     sw_wal_t *w = NULL;
     verify_result_t r = {0};
-    char gh[65];
+    char gh[SWOOSH_HASH_HEX_SIZE];
     sw_state_t *g = sw_recovery_genesis(o.genesis, gh, &err);
     if (!g) {
         fprintf(stderr, "swoosh verify: %s\n", err.msg);
