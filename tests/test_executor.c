@@ -434,6 +434,22 @@ static void test_rollback_on_commit_failure(void **state)
     assert_int_equal(sw_executor_close(ex, &err), SWOOSH_OK);
 }
 
+/* An executor on a log (created first, then reopened) behind the
+ * fault-injecting wrapper, with every fault off in *fault. */
+static sw_executor_t *open_faulty(fixture_t *f, sw_wal_fault_t *fault)
+{
+    swoosh_error err = {0};
+    sw_executor_t *probe = open_ex(f, NULL, 0, &err);
+    assert_non_null(probe);
+    assert_int_equal(sw_executor_close(probe, &err), SWOOSH_OK);
+    sw_wal_t *inner = sw_wal_open(f->wal, NULL, NULL, &err);
+    assert_non_null(inner);
+    memset(fault, 0, sizeof *fault);
+    sw_executor_t *ex = open_ex(f, sw_wal_fault_new(inner, fault), 0, &err);
+    assert_non_null(ex);
+    return ex;
+}
+
 /* A log that fails outside a commit (a checkpoint whose sync failed) fails
  * storage at once: /health's flag drops, and the next batch is answered 503
  * without another append, at the last committed index. */
@@ -441,15 +457,8 @@ static void test_log_failed_outside_commit(void **state)
 {
     fixture_t *f = *state;
     swoosh_error err = {0};
-    sw_executor_t *probe = open_ex(f, NULL, 0, &err);
-    assert_non_null(probe);
-    assert_int_equal(sw_executor_close(probe, &err), SWOOSH_OK);
-    sw_wal_t *inner = sw_wal_open(f->wal, NULL, NULL, &err);
-    assert_non_null(inner);
     sw_wal_fault_t fault;
-    memset(&fault, 0, sizeof fault);
-    sw_executor_t *ex = open_ex(f, sw_wal_fault_new(inner, &fault), 0, &err);
-    assert_non_null(ex);
+    sw_executor_t *ex = open_faulty(f, &fault);
     sw_reply_t r;
     submit(ex, LIC("a", "L1"), NULL, &r);
     assert_int_equal(r.code, SW_C_OK);
@@ -473,15 +482,8 @@ static void test_commit_in_progress_age(void **state)
 {
     fixture_t *f = *state;
     swoosh_error err = {0};
-    sw_executor_t *probe = open_ex(f, NULL, 0, &err);
-    assert_non_null(probe);
-    assert_int_equal(sw_executor_close(probe, &err), SWOOSH_OK);
-    sw_wal_t *inner = sw_wal_open(f->wal, NULL, NULL, &err);
-    assert_non_null(inner);
     sw_wal_fault_t fault;
-    memset(&fault, 0, sizeof fault);
-    sw_executor_t *ex = open_ex(f, sw_wal_fault_new(inner, &fault), 0, &err);
-    assert_non_null(ex);
+    sw_executor_t *ex = open_faulty(f, &fault);
     sw_exec_stats_t st;
     sw_executor_stats(ex, &st);
     assert_true(st.commit_in_progress_seconds == 0.0);
