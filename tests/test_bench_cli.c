@@ -19,11 +19,13 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -62,8 +64,17 @@ static int teardown(void **state)
     return th_server_free_clean(*state);
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* GET /health: exactly the requests asked for, all 2xx, and percentiles in
- * order. */
+ * order. A run cut short by --requests reports the time it really took
+ * (at most the wall time around the process, not the --duration limit),
+ * and its rate is requests over that time. */
 static void test_counts_and_percentiles(void **state)
 {
     th_server_t *s = *state;
@@ -73,8 +84,15 @@ static void test_counts_and_percentiles(void **state)
              "--warmup 0 --duration 30",
              s->port);
     int st;
+    double t0 = mono_s();
     json_t *j = run_bench(args, &st);
+    double wall = mono_s() - t0;
     assert_int_equal(st, 0);
+    double took = num(j, "duration_s");
+    assert_true(took > 0 && took <= wall + 0.001);
+    /* rps × duration = requests, up to duration_s's printed millisecond. */
+    double rps = num(j, "rps");
+    assert_true(fabs(rps * took - 200) <= rps * 0.0005 + 0.5);
     assert_int_equal((int)num(j, "requests"), 200);
     assert_int_equal((int)num(j, "connections"), 4);
     assert_int_equal((int)num(j, "errors"), 0);
@@ -244,7 +262,8 @@ static void test_bad_numbers_refused(void **state)
 /* Valid values at and near the edges of the documented ranges still run:
  * the largest duration with a request cap, the largest request cap with a
  * short duration, fractional seconds in both spellings, and leading zeros;
- * the reported connections and duration are the ones given. The largest
+ * the reported connections are the ones given, and so is the duration when
+ * it ends the run (a run its request cap ends reports less). The largest
  * connection count is checked by parsing alone (a trailing --help stops
  * before 10000 sockets are opened, and only after every earlier flag has
  * been accepted). */
@@ -271,11 +290,13 @@ static void test_valid_edges_run(void **state)
         json_t *j = run_bench(args, &st);
         assert_int_equal(st, 0);
         assert_true(num(j, "connections") == runs[i].connections);
-        assert_true(num(j, "duration_s") == runs[i].duration_s);
-        if (runs[i].requests > 0)
+        if (runs[i].requests > 0) {
             assert_true(num(j, "requests") == runs[i].requests);
-        else
+            assert_true(num(j, "duration_s") < runs[i].duration_s);
+        } else {
             assert_true(num(j, "requests") >= 1);
+            assert_true(num(j, "duration_s") == runs[i].duration_s);
+        }
         assert_int_equal((int)num(j, "errors"), 0);
         json_decref(j);
     }

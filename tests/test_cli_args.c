@@ -427,6 +427,10 @@ static void test_command_messages(void **state)
          "digits only, not '-1'",
          false},
         {"log --wal-dir=", 2, "swoosh log: --wal-dir must not be empty", false},
+        {"verify --wal-dir=", 2, "swoosh verify: --wal-dir must not be empty",
+         false},
+        {"verify --snapshot-dir ''", 2,
+         "swoosh verify: --snapshot-dir must not be empty", false},
         {"submit --bogus", 2,
          "swoosh submit: unknown argument '--bogus'; see `swoosh submit "
          "--help`",

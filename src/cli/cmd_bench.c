@@ -448,7 +448,13 @@ int cmd_bench(int argc, char **argv)
             on_event(&r, evs[i].data.u32, evs[i].events);
     }
 out:;
-    double elapsed = (double)(r.measure_end - r.measure_start) / 1e9;
+    /* A run cut short by --requests (or an error) took less than the
+     * duration limit: the rate is over the time it really measured. */
+    uint64_t end = now_ns();
+    if (end > r.measure_end)
+        end = r.measure_end;
+    double elapsed =
+        end > r.measure_start ? (double)(end - r.measure_start) / 1e9 : 0;
     if (r.st.n > 1) /* lat is NULL when no request finished */
         qsort(r.st.lat, r.st.n, sizeof(uint64_t), cmp_u64);
     double rps = elapsed > 0 ? (double)r.st.n / elapsed : 0;

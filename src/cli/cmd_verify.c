@@ -72,8 +72,15 @@ static int parse_args(int argc, char **argv, verify_opts_t *o)
     if (!o->snap_dir || !*o->snap_dir)
         o->snap_dir = SW_SNAPSHOT_DIR_DEFAULT;
     const sw_cli_opt_t opts[] = {
-        {.name = "--wal-dir", .kind = SW_CLI_STRING, .dst = &o->wal_dir},
-        {.name = "--snapshot-dir", .kind = SW_CLI_STRING, .dst = &o->snap_dir},
+        /* An empty directory name would look at /swoosh-log.db. */
+        {.name = "--wal-dir",
+         .kind = SW_CLI_STRING,
+         .dst = &o->wal_dir,
+         .nonempty = true},
+        {.name = "--snapshot-dir",
+         .kind = SW_CLI_STRING,
+         .dst = &o->snap_dir,
+         .nonempty = true},
         {.name = "--genesis", .kind = SW_CLI_STRING, .dst = &o->genesis},
     };
     const sw_cli_spec_t spec = {
