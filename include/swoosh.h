@@ -67,14 +67,17 @@ typedef enum swoosh_err {
 #undef SWOOSH_ERR_ENUM
 } swoosh_err_t;
 
+/** Bytes of an error or rejection sentence, NUL included. */
+#define SWOOSH_MSG_SIZE 256
+
 /**
  * Error context filled by fallible calls (nullable last parameter). Each
  * layer prepends its context, e.g. "snapshot: rename …: No space left".
  */
 typedef struct swoosh_error {
-    swoosh_err_t code; /**< what failed */
-    int sys_errno;     /**< saved errno, 0 if none */
-    char msg[256];     /**< human sentence with context, NUL-terminated */
+    swoosh_err_t code;         /**< what failed */
+    int sys_errno;             /**< saved errno, 0 if none */
+    char msg[SWOOSH_MSG_SIZE]; /**< sentence with context, NUL-terminated */
 } swoosh_error;
 
 /**

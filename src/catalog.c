@@ -89,7 +89,7 @@ static const sw_field_spec_t f_policy[] = {
 #define ROW(...) ROW_CHECKED(NULL, __VA_ARGS__)
 
 static sw_code_t check_profiles(const sw_payload_t *pl, const char *tn,
-                                char msg[256]);
+                                char msg[SWOOSH_MSG_SIZE]);
 
 static const sw_catalog_entry_t table[] = {
     ROW("LICENSE_GRANTED", ANY, SW_G_LICENSE, SW_T_ADMIN | SW_T_UNLICENSED,
@@ -288,14 +288,14 @@ const sw_catalog_entry_t *sw_catalog_all(size_t *n)
 
 /* ---------------------------------------------------------- validation */
 
-static sw_code_t bad(char msg[256], const char *fmt, ...)
+static sw_code_t bad(char msg[SWOOSH_MSG_SIZE], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static sw_code_t bad(char msg[256], const char *fmt, ...)
+static sw_code_t bad(char msg[SWOOSH_MSG_SIZE], const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, 256, fmt, ap);
+    vsnprintf(msg, SWOOSH_MSG_SIZE, fmt, ap);
     va_end(ap);
     return SW_C_BAD_PAYLOAD;
 }
@@ -303,7 +303,7 @@ static sw_code_t bad(char msg[256], const char *fmt, ...)
 /* Checks a string of lo..hi bytes without NUL; returns false and writes
  * msg naming `what` otherwise. */
 static bool check_str(const json_t *v, size_t lo, size_t hi, const char *tn,
-                      const char *what, char msg[256])
+                      const char *what, char msg[SWOOSH_MSG_SIZE])
 {
     if (!json_is_string(v)) {
         bad(msg, "payload field \"%s\" of %s must be a string", what, tn);
@@ -351,7 +351,8 @@ static bool unknown_key(const json_t *o, const void *names, size_t stride,
 
 /* A required string member of lo..hi bytes of a list entry. */
 static bool check_member_str(const json_t *v, size_t lo, size_t hi,
-                             const char *what, const char *tn, char msg[256])
+                             const char *what, const char *tn,
+                             char msg[SWOOSH_MSG_SIZE])
 {
     if (!v) {
         bad(msg, "payload field \"%s\" of %s is required", what, tn);
@@ -361,13 +362,13 @@ static bool check_member_str(const json_t *v, size_t lo, size_t hi,
 }
 
 static bool check_uri(const json_t *v, const char *what, const char *tn,
-                      char msg[256])
+                      char msg[SWOOSH_MSG_SIZE])
 {
     return check_member_str(v, 0, SW_MAX_TEXT, what, tn, msg);
 }
 
 static bool check_required_flag(const json_t *v, const char *what,
-                                const char *tn, char msg[256])
+                                const char *tn, char msg[SWOOSH_MSG_SIZE])
 {
     if (json_is_boolean(v))
         return true;
@@ -385,7 +386,7 @@ typedef struct list_spec {
     const char *repeat_noun; /* "repeats the <repeat_noun> of …" */
     const char *repeat_tail; /* appended to the repeat message */
     bool (*check_other)(const json_t *v, const char *what, const char *tn,
-                        char msg[256]);
+                        char msg[SWOOSH_MSG_SIZE]);
 } list_spec_t;
 
 static const char *const source_keys[] = {"id", "uri", NULL};
@@ -407,7 +408,7 @@ static const list_spec_t roles_spec = {.field = "roles",
  * bound is check_count's), each an object with only the spec's keys, a valid
  * id not repeated by an earlier entry, and a valid other member. */
 static bool check_list(const list_spec_t *ls, const json_t *v, const char *tn,
-                       char msg[256])
+                       char msg[SWOOSH_MSG_SIZE])
 {
     char what[64], id_what[64], q[SW_QUOTE_MAX + 4];
     if (!json_is_array(v)) {
@@ -455,7 +456,7 @@ static bool check_list(const list_spec_t *ls, const json_t *v, const char *tn,
 }
 
 static bool check_strmap(const json_t *v, const char *name, const char *tn,
-                         char msg[256])
+                         char msg[SWOOSH_MSG_SIZE])
 {
     char what[200];
     if (!json_is_object(v)) {
@@ -484,7 +485,7 @@ static bool check_strmap(const json_t *v, const char *name, const char *tn,
 }
 
 static bool check_idlist(const json_t *v, const char *name, const char *tn,
-                         char msg[256])
+                         char msg[SWOOSH_MSG_SIZE])
 {
     char what[64];
     if (!json_is_array(v)) {
@@ -505,7 +506,7 @@ static bool check_idlist(const json_t *v, const char *name, const char *tn,
  * bounds, so more entries than that answer LIMIT_EXCEEDED, checked before
  * the entries themselves. */
 static sw_code_t check_count(const sw_field_spec_t *f, const json_t *v,
-                             const char *tn, char msg[256])
+                             const char *tn, char msg[SWOOSH_MSG_SIZE])
 {
     size_t n;
     switch (f->type) {
@@ -522,7 +523,7 @@ static sw_code_t check_count(const sw_field_spec_t *f, const json_t *v,
     }
     if (n <= SW_MAX_ITEMS)
         return SW_C_OK;
-    snprintf(msg, 256,
+    snprintf(msg, SWOOSH_MSG_SIZE,
              "payload field \"%s\" of %s holds %zu entries; at most %d are "
              "allowed",
              f->name, tn, n, SW_MAX_ITEMS);
@@ -531,7 +532,7 @@ static sw_code_t check_count(const sw_field_spec_t *f, const json_t *v,
 
 /* Validates one present field and stores it into pl. */
 static bool parse_field(const sw_field_spec_t *f, json_t *v, const char *tn,
-                        sw_payload_t *pl, char msg[256])
+                        sw_payload_t *pl, char msg[SWOOSH_MSG_SIZE])
 {
     char *base = (char *)pl;
     switch (f->type) {
@@ -583,7 +584,7 @@ static bool parse_field(const sw_field_spec_t *f, json_t *v, const char *tn,
 /* SPEC §5: COUNCIL_PROFILES_LOADED's quorum is 1..number of roles, a bound
  * between two fields; still step 1's BAD_PAYLOAD. */
 static sw_code_t check_profiles(const sw_payload_t *pl, const char *tn,
-                                char msg[256])
+                                char msg[SWOOSH_MSG_SIZE])
 {
     if (pl->has_quorum && pl->roles && pl->quorum > json_array_size(pl->roles))
         return bad(msg,
@@ -599,7 +600,7 @@ static sw_code_t check_profiles(const sw_payload_t *pl, const char *tn,
  * more entries than a collection may hold). JSON null counts as absent, as
  * for the proposal's own optional fields (SPEC §2). */
 sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
-                                   sw_payload_t *pl, char msg[256])
+                                   sw_payload_t *pl, char msg[SWOOSH_MSG_SIZE])
 {
     const char *tn = e->name;
     memset(pl, 0, sizeof *pl);

@@ -93,7 +93,7 @@ typedef struct sw_catalog_entry {
      * order SPEC lists them; returns SW_C_OK or a code with msg filled. May be
      * NULL. Must not change s. */
     sw_code_t (*check)(const sw_state_t *s, const sw_proposal_t *p,
-                       char msg[256]);
+                       char msg[SWOOSH_MSG_SIZE]);
     /* The effect; called only after every check passed. Must call
      * sw_state_touch()/sw_state_touch_task() for what it changes. */
     void (*apply)(sw_state_t *s, const sw_proposal_t *p);
@@ -103,7 +103,7 @@ typedef struct sw_catalog_entry {
      * step 1); returns SW_C_OK or SW_C_BAD_PAYLOAD with msg filled. `name`
      * is the transition's. May be NULL. */
     sw_code_t (*payload_check)(const sw_payload_t *pl, const char *name,
-                               char msg[256]);
+                               char msg[SWOOSH_MSG_SIZE]);
 } sw_catalog_entry_t;
 
 /* Looks a transition up by name; NULL when not catalogued. */
@@ -114,7 +114,7 @@ const sw_catalog_entry_t *sw_catalog_all(size_t *n);
 /* Validates `payload` (nullable = {}) against the row's schema and fills pl.
  * Returns SW_C_OK or SW_C_BAD_PAYLOAD with msg naming the field. */
 sw_code_t sw_catalog_parse_payload(const sw_catalog_entry_t *e, json_t *payload,
-                                   sw_payload_t *pl, char msg[256]);
+                                   sw_payload_t *pl, char msg[SWOOSH_MSG_SIZE]);
 
 /* GET /transitions body: {"transitions":[{name, phases, guards, payload}]}.
  * New reference. */

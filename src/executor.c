@@ -292,7 +292,7 @@ static int on_logged(void *arg, const sw_wal_record_t *r)
 {
     logged_ctx_t *c = arg;
     sw_wal_decoded_t d;
-    char msg[256];
+    char msg[SWOOSH_MSG_SIZE];
     if (!sw_wal_decode_record(r->record, r->record_len, &d, msg)) {
         c->bad = true;
         return 1;
@@ -392,7 +392,7 @@ static void evaluate(sw_executor_t *ex, item_t *it, uint64_t now)
 {
     sw_proposal_t *p = &it->p;
     sw_state_t *st = ex->state;
-    char msg[256] = "";
+    char msg[SWOOSH_MSG_SIZE] = "";
 
     if (check_idempotency(ex, it))
         return;

@@ -84,8 +84,8 @@ typedef struct sw_reply {
     char state_hash[SWOOSH_HASH_HEX_SIZE]; /* state hash after (for rejections:
                                               current) */
     char hlc_last[SW_HLC_STRLEN];
-    bool quarantined; /* Control.Quarantined after the request */
-    char msg[256];    /* sentence for errors */
+    bool quarantined;          /* Control.Quarantined after the request */
+    char msg[SWOOSH_MSG_SIZE]; /* sentence for errors */
 } sw_reply_t;
 
 /* Completion callback; runs on the executor thread with no executor lock

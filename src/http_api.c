@@ -244,7 +244,7 @@ static void h_transition(sw_http_req_t *req, void *arg)
     size_t len = 0;
     const char *body = sw_http_req_body(req, &len);
     sw_proposal_t p;
-    char msg[256] = "";
+    char msg[SWOOSH_MSG_SIZE] = "";
     sw_code_t c = sw_proposal_parse(body, len, &p, msg);
     if (c != SW_C_OK) {
         sw_http_respond_error(req, c, msg);

@@ -35,7 +35,7 @@ typedef struct endpoint {
     /* Returns the payload (new reference) and sets *signer (borrowed from
      * body or static), or NULL with msg filled. */
     json_t *(*build)(sw_http_req_t *req, json_t *body, const char **signer,
-                     char msg[256]);
+                     char msg[SWOOSH_MSG_SIZE]);
 } endpoint_t;
 
 static bool printable(const char *s, size_t max)
@@ -59,10 +59,11 @@ static void field_names(const endpoint_t *ep, char *out, size_t n)
     }
 }
 
-static bool check_roles(const json_t *v, char msg[256])
+static bool check_roles(const json_t *v, char msg[SWOOSH_MSG_SIZE])
 {
     if (!json_is_array(v)) {
-        snprintf(msg, 256, "roles: must be an array of {role_name, required}");
+        snprintf(msg, SWOOSH_MSG_SIZE,
+                 "roles: must be an array of {role_name, required}");
         return false;
     }
     size_t i;
@@ -70,7 +71,7 @@ static bool check_roles(const json_t *v, char msg[256])
     json_array_foreach(v, i, r)
     {
         if (!json_is_object(r)) {
-            snprintf(msg, 256, "roles[%zu]: must be an object", i);
+            snprintf(msg, SWOOSH_MSG_SIZE, "roles[%zu]: must be an object", i);
             return false;
         }
         const char *k;
@@ -80,7 +81,7 @@ static bool check_roles(const json_t *v, char msg[256])
             if (strcmp(k, "role_name") != 0 && strcmp(k, "required") != 0) {
                 char q[SW_QUOTE_MAX + 4];
                 sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
-                snprintf(msg, 256,
+                snprintf(msg, SWOOSH_MSG_SIZE,
                          "roles[%zu]: unknown field \"%s\"; expected "
                          "role_name, required",
                          i, q);
@@ -88,11 +89,13 @@ static bool check_roles(const json_t *v, char msg[256])
             }
         }
         if (!json_is_string(json_object_get(r, "role_name"))) {
-            snprintf(msg, 256, "roles[%zu].role_name: required string", i);
+            snprintf(msg, SWOOSH_MSG_SIZE,
+                     "roles[%zu].role_name: required string", i);
             return false;
         }
         if (!json_is_boolean(json_object_get(r, "required"))) {
-            snprintf(msg, 256, "roles[%zu].required: required boolean", i);
+            snprintf(msg, SWOOSH_MSG_SIZE,
+                     "roles[%zu].required: required boolean", i);
             return false;
         }
     }
@@ -102,12 +105,14 @@ static bool check_roles(const json_t *v, char msg[256])
 /* Checks the body against the endpoint's schema: an object, no unknown
  * fields, required fields present (null = absent, SPEC §2), right types.
  * Everything fails with BAD_PAYLOAD (SPEC §7). */
-static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
+static bool check_body(const endpoint_t *ep, json_t *body,
+                       char msg[SWOOSH_MSG_SIZE])
 {
     char names[128];
     field_names(ep, names, sizeof(names));
     if (!json_is_object(body)) {
-        snprintf(msg, 256, "the body must be a JSON object with %s", names);
+        snprintf(msg, SWOOSH_MSG_SIZE, "the body must be a JSON object with %s",
+                 names);
         return false;
     }
     const char *k;
@@ -120,7 +125,8 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
         if (!known) {
             char q[SW_QUOTE_MAX + 4];
             sw_quote(q, SW_QUOTE_MAX, k, strlen(k));
-            snprintf(msg, 256, "unknown field \"%s\"; expected %s", q, names);
+            snprintf(msg, SWOOSH_MSG_SIZE, "unknown field \"%s\"; expected %s",
+                     q, names);
             return false;
         }
     }
@@ -129,7 +135,8 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
         v = json_object_get(body, f->name);
         if (!v || json_is_null(v)) {
             if (f->required) {
-                snprintf(msg, 256, "%s: required field is missing", f->name);
+                snprintf(msg, SWOOSH_MSG_SIZE, "%s: required field is missing",
+                         f->name);
                 return false;
             }
             continue;
@@ -138,7 +145,7 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
         case FT_AGENT:
             if (!json_is_string(v) ||
                 !printable(json_string_value(v), SW_MAX_SIGNER)) {
-                snprintf(msg, 256,
+                snprintf(msg, SWOOSH_MSG_SIZE,
                          "%s: must be a string of 1..%d printable ASCII "
                          "characters",
                          f->name, SW_MAX_SIGNER);
@@ -147,14 +154,14 @@ static bool check_body(const endpoint_t *ep, json_t *body, char msg[256])
             break;
         case FT_STR:
             if (!json_is_string(v)) {
-                snprintf(msg, 256, "%s: must be a string", f->name);
+                snprintf(msg, SWOOSH_MSG_SIZE, "%s: must be a string", f->name);
                 return false;
             }
             break;
         case FT_UINT:
             if (!json_is_integer(v) || json_integer_value(v) < 0) {
-                snprintf(msg, 256, "%s: must be a non-negative integer",
-                         f->name);
+                snprintf(msg, SWOOSH_MSG_SIZE,
+                         "%s: must be a non-negative integer", f->name);
                 return false;
             }
             break;
@@ -179,12 +186,13 @@ static void copy_field(json_t *payload, const char *as, json_t *body,
 /* Sets payload[as] to the i-th path segment; false when it is not UTF-8
  * (json_string refuses it). */
 static bool path_field(json_t *payload, const char *as, sw_http_req_t *req,
-                       unsigned i, char msg[256])
+                       unsigned i, char msg[SWOOSH_MSG_SIZE])
 {
     const char *seg = sw_http_req_param(req, i);
     json_t *s = seg ? json_string(seg) : NULL;
     if (!s) {
-        snprintf(msg, 256, "the %s in the path must be valid UTF-8", as);
+        snprintf(msg, SWOOSH_MSG_SIZE, "the %s in the path must be valid UTF-8",
+                 as);
         return false;
     }
     json_object_set_new(payload, as, s);
@@ -194,7 +202,7 @@ static bool path_field(json_t *payload, const char *as, sw_http_req_t *req,
 /* ----------------------------------------------------- body → payload */
 
 static json_t *build_council(sw_http_req_t *req, json_t *body,
-                             const char **signer, char msg[256])
+                             const char **signer, char msg[SWOOSH_MSG_SIZE])
 {
     (void)req;
     (void)msg;
@@ -217,7 +225,7 @@ static json_t *build_council(sw_http_req_t *req, json_t *body,
 }
 
 static json_t *build_role_claim(sw_http_req_t *req, json_t *body,
-                                const char **signer, char msg[256])
+                                const char **signer, char msg[SWOOSH_MSG_SIZE])
 {
     json_t *pl = json_object();
     if (!path_field(pl, "council_id", req, 0, msg)) {
@@ -231,7 +239,7 @@ static json_t *build_role_claim(sw_http_req_t *req, json_t *body,
 }
 
 static json_t *build_task_create(sw_http_req_t *req, json_t *body,
-                                 const char **signer, char msg[256])
+                                 const char **signer, char msg[SWOOSH_MSG_SIZE])
 {
     (void)req;
     (void)msg;
@@ -244,7 +252,7 @@ static json_t *build_task_create(sw_http_req_t *req, json_t *body,
 
 /* Claim and complete share the shape {task_id (path), agent_id, result?}. */
 static json_t *build_task_agent(sw_http_req_t *req, json_t *body,
-                                const char **signer, char msg[256])
+                                const char **signer, char msg[SWOOSH_MSG_SIZE])
 {
     json_t *pl = json_object();
     if (!path_field(pl, "task_id", req, 0, msg)) {
@@ -322,7 +330,7 @@ static bool derive_key(sw_http_req_t *req, const json_t *body, char *out,
  * BAD_FIELD (SPEC §7). */
 static void submit(sw_api_t *api, sw_http_req_t *req, const endpoint_t *ep)
 {
-    char msg[256] = "";
+    char msg[SWOOSH_MSG_SIZE] = "";
     sw_code_t code = SW_C_BAD_PAYLOAD;
     json_t *payload = NULL, *prop = NULL;
     size_t len = 0;

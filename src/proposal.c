@@ -17,15 +17,17 @@ static const char *const known_fields[] = {
     "window_id",          "evidence", "payload",
 };
 
-static sw_code_t reject(char msg[256], sw_code_t code, const char *fmt, ...)
+static sw_code_t reject(char msg[SWOOSH_MSG_SIZE], sw_code_t code,
+                        const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Fills msg and returns code, so checks read `return reject(...)`. */
-static sw_code_t reject(char msg[256], sw_code_t code, const char *fmt, ...)
+static sw_code_t reject(char msg[SWOOSH_MSG_SIZE], sw_code_t code,
+                        const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, 256, fmt, ap);
+    vsnprintf(msg, SWOOSH_MSG_SIZE, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -52,7 +54,7 @@ static json_t *optional(json_t *obj, const char *name)
 /* Checks an optional string field of at most `max` bytes and stores its text
  * (or "" when absent) in *out. */
 static sw_code_t opt_string(json_t *obj, const char *name, size_t max,
-                            const char **out, char msg[256])
+                            const char **out, char msg[SWOOSH_MSG_SIZE])
 {
     json_t *v = optional(obj, name);
     *out = "";
@@ -68,7 +70,7 @@ static sw_code_t opt_string(json_t *obj, const char *name, size_t max,
 /* Checks a required string field of 1..max printable ASCII characters; when
  * `max` is 0 any string is accepted. Presence was checked before. */
 static sw_code_t req_string(json_t *obj, const char *name, size_t max,
-                            const char **out, char msg[256])
+                            const char **out, char msg[SWOOSH_MSG_SIZE])
 {
     json_t *v = json_object_get(obj, name);
     if (max == 0) {
@@ -87,7 +89,7 @@ static sw_code_t req_string(json_t *obj, const char *name, size_t max,
 
 /* UNKNOWN_FIELD: the bytewise-smallest unknown key is named, so the message
  * does not depend on the order the client wrote the members in. */
-static sw_code_t check_unknown(json_t *obj, char msg[256])
+static sw_code_t check_unknown(json_t *obj, char msg[SWOOSH_MSG_SIZE])
 {
     const char *key, *worst = NULL;
     size_t worst_len = 0;
@@ -116,7 +118,8 @@ static sw_code_t check_unknown(json_t *obj, char msg[256])
 
 /* The BAD_FIELD checks of SPEC §2, in the table's order. Fills the borrowed
  * pointers of p from obj. */
-static sw_code_t check_fields(json_t *obj, sw_proposal_t *p, char msg[256])
+static sw_code_t check_fields(json_t *obj, sw_proposal_t *p,
+                              char msg[SWOOSH_MSG_SIZE])
 {
     sw_code_t c;
     if ((c = req_string(obj, "transition", 0, &p->transition, msg)) ||
@@ -210,7 +213,8 @@ static bool content_hash(const sw_proposal_t *p, char hex[SWOOSH_HASH_HEX_SIZE])
  * parse in SPEC §2's order, then step 1 of SPEC §5 (UNKNOWN_TRANSITION,
  * BAD_PAYLOAD, INPUTS_HASH_MISMATCH). The replay path and the WHOOSH adapter
  * use it directly; p holds a new reference to obj on success only. */
-sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p, char msg[256])
+sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p,
+                                char msg[SWOOSH_MSG_SIZE])
 {
     return sw_proposal_from_json_flags(obj, p, msg, 0);
 }
@@ -218,7 +222,7 @@ sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p, char msg[256])
 /* The one implementation behind both entry points; flags only drop work that
  * the caller provably does not need (see proposal.h). */
 sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
-                                      char msg[256], unsigned flags)
+                                      char msg[SWOOSH_MSG_SIZE], unsigned flags)
 {
     sw_proposal_t t;
     memset(&t, 0, sizeof t);
@@ -281,7 +285,7 @@ sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
  * then sw_proposal_from_json does the rest. A body over SW_MAX_BODY is
  * BODY_TOO_LARGE even if the HTTP layer did not catch it first. */
 sw_code_t sw_proposal_parse(const char *body, size_t len, sw_proposal_t *p,
-                            char msg[256])
+                            char msg[SWOOSH_MSG_SIZE])
 {
     memset(p, 0, sizeof *p);
     msg[0] = '\0';

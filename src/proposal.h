@@ -56,18 +56,20 @@ typedef struct sw_proposal {
  * the rejection code, writes a sentence naming the field into msg, and p needs
  * no destroy. */
 sw_code_t sw_proposal_parse(const char *body, size_t len, sw_proposal_t *p,
-                            char msg[256]);
+                            char msg[SWOOSH_MSG_SIZE]);
 
 /* Same checks on an already parsed object (used by the WHOOSH adapter and by
  * replay). Takes a new reference to obj on success only. */
-sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p, char msg[256]);
+sw_code_t sw_proposal_from_json(json_t *obj, sw_proposal_t *p,
+                                char msg[SWOOSH_MSG_SIZE]);
 
 /* Like sw_proposal_from_json, but with SW_PROPOSAL_NO_CONTENT_HASH leaves
  * p->content_hash empty: replay re-applies logged records and never compares
  * idempotency content, so it skips that hash (a JCS + SHA-256 per record). */
 #define SW_PROPOSAL_NO_CONTENT_HASH 1u
 sw_code_t sw_proposal_from_json_flags(json_t *obj, sw_proposal_t *p,
-                                      char msg[256], unsigned flags);
+                                      char msg[SWOOSH_MSG_SIZE],
+                                      unsigned flags);
 
 /* Sets the stamped HLC, also into raw (the WAL record's proposal). */
 void sw_proposal_set_hlc(sw_proposal_t *p, const sw_hlc_t *h);

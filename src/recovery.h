@@ -44,7 +44,7 @@ typedef enum sw_snapcheck {
 } sw_snapcheck_t;
 
 /* Size of the message buffer of sw_recovery_check_snapshot. */
-#define SW_SNAPCHECK_MSG 256
+#define SW_SNAPCHECK_MSG SWOOSH_MSG_SIZE
 
 /* Checks a loaded snapshot (its index and recomputed hash, 64 hex) against
  * the log as it is now: snapshot 0 against genesis_hash (borrowed), any

@@ -36,7 +36,7 @@ static int diverged(replay_t *r, const char *fmt, ...)
 
 static int diverged(replay_t *r, const char *fmt, ...)
 {
-    char msg[256];
+    char msg[SWOOSH_MSG_SIZE];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -72,7 +72,7 @@ typedef struct pitem {
  * proposal. */
 static void parse_item(const sw_wal_record_t *rec, pitem_t *it)
 {
-    char msg[256];
+    char msg[SWOOSH_MSG_SIZE];
     it->index = rec->index;
     it->ok = false;
     it->obj = NULL;

@@ -23,7 +23,8 @@
 
 #define SW_REDUCE_CHECK(name)                                                  \
     sw_code_t sw_reduce_check_##name(const sw_state_t *s,                      \
-                                     const sw_proposal_t *p, char msg[256])
+                                     const sw_proposal_t *p,                   \
+                                     char msg[SWOOSH_MSG_SIZE])
 #define SW_REDUCE_APPLY(name)                                                  \
     void sw_reduce_apply_##name(sw_state_t *s, const sw_proposal_t *p)
 
@@ -89,7 +90,7 @@ SW_REDUCE_APPLY(exec_task_complete);
 SW_REDUCE_APPLY(exec_task_failed);
 
 /* Writes a printf-style sentence into a 256-byte message buffer. */
-void sw_reduce_msg(char msg[256], const char *fmt, ...)
+void sw_reduce_msg(char msg[SWOOSH_MSG_SIZE], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -162,7 +162,7 @@ SW_REDUCE_APPLY(exec_task_created)
 }
 
 static sw_code_t find_task(const sw_state_t *s, const char *id, sw_task_t **out,
-                           char msg[256])
+                           char msg[SWOOSH_MSG_SIZE])
 {
     *out = sw_tasks_find(&s->execution.tasks, id);
     if (!*out) {
@@ -209,7 +209,7 @@ SW_REDUCE_APPLY(exec_task_claimed)
 /* Shared by release/complete/fail: UNKNOWN_TASK, then TASK_NOT_CLAIMED
  * (admins included), then NOT_CLAIMANT unless `admin_ok`. */
 static sw_code_t check_claimed(const sw_state_t *s, const sw_proposal_t *p,
-                               bool admin_ok, char msg[256])
+                               bool admin_ok, char msg[SWOOSH_MSG_SIZE])
 {
     sw_task_t *t;
     sw_code_t c = find_task(s, p->pl.task_id, &t, msg);

@@ -12,11 +12,11 @@ const sw_guards_t SW_GUARDS_ALL_OK = {true, true, true, true, true};
 
 /* One sentence per rejection keeps every answer self-explanatory; shared by
  * the per-section files so they format messages the same way. */
-void sw_reduce_msg(char msg[256], const char *fmt, ...)
+void sw_reduce_msg(char msg[SWOOSH_MSG_SIZE], const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, 256, fmt, ap);
+    vsnprintf(msg, SWOOSH_MSG_SIZE, fmt, ap);
     va_end(ap);
 }
 
@@ -28,7 +28,8 @@ static void reject(sw_result_t *r, sw_code_t code)
 
 /* "EXECUTION_BEAT needs Execution phase PLAN, WORK, REVIEW or REVERB; it is
  * IDLE". */
-static void phase_msg(const sw_catalog_entry_t *e, int cur, char msg[256])
+static void phase_msg(const sw_catalog_entry_t *e, int cur,
+                      char msg[SWOOSH_MSG_SIZE])
 {
     char list[160] = "";
     size_t off = 0;
@@ -74,7 +75,7 @@ static bool str_nonempty(const char *v)
 
 /* Step 4: HLC_SKEW, written without an overflowing addition. */
 static sw_code_t check_skew(const sw_state_t *s, const sw_proposal_t *p,
-                            uint64_t received_at_ms, char msg[256])
+                            uint64_t received_at_ms, char msg[SWOOSH_MSG_SIZE])
 {
     if (!p->has_hlc || p->hlc.p <= received_at_ms ||
         p->hlc.p - received_at_ms <= s->policy.max_clock_skew_ms)
@@ -92,7 +93,7 @@ static sw_code_t check_skew(const sw_state_t *s, const sw_proposal_t *p,
 /* Step 5: paused, quarantined, not licensed, not an admin, in that order;
  * Control transitions pass the first three. */
 static sw_code_t check_gates(const sw_state_t *s, const sw_proposal_t *p,
-                             char msg[256])
+                             char msg[SWOOSH_MSG_SIZE])
 {
     const sw_catalog_entry_t *e = p->entry;
     bool control = (e->flags & SW_T_CONTROL) != 0;
@@ -130,7 +131,7 @@ static sw_code_t check_gates(const sw_state_t *s, const sw_proposal_t *p,
 /* Step 6, second half: a guard the row requires that failed (PolicyOK, bit
  * 0 in SW_GUARD_MAP, is decided before, as a quarantine). */
 static sw_code_t check_guards(const sw_catalog_entry_t *e, const sw_guards_t *g,
-                              char msg[256])
+                              char msg[SWOOSH_MSG_SIZE])
 {
 #define CHECK_GUARD_(G_ID, G_FIELD, G_NAME, G_BIT)                             \
     if (((G_BIT)&e->guards) && !g->G_FIELD) {                                  \
@@ -145,7 +146,7 @@ static sw_code_t check_guards(const sw_catalog_entry_t *e, const sw_guards_t *g,
 /* Step 7: window, phase, council id, then the row's own conditions in the
  * order SPEC §5's table lists them. */
 static sw_code_t check_row(const sw_state_t *s, const sw_proposal_t *p,
-                           char msg[256])
+                           char msg[SWOOSH_MSG_SIZE])
 {
     const sw_catalog_entry_t *e = p->entry;
     if ((e->flags & SW_T_WINDOW) && str_nonempty(p->window_id) &&
@@ -230,7 +231,8 @@ void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
 /* Step 3 of SPEC §5: an optimistic-concurrency precondition; "genesis" is a
  * convenience for "nothing applied yet" (the seed's curl example). */
 sw_code_t sw_check_precondition(const sw_proposal_t *p, uint64_t index,
-                                const char *current_hash, char msg[256])
+                                const char *current_hash,
+                                char msg[SWOOSH_MSG_SIZE])
 {
     const char *want = p->current_state_hash;
     msg[0] = '\0';

@@ -36,9 +36,10 @@ typedef enum sw_outcome {
 typedef struct sw_result {
     sw_outcome_t outcome;
     sw_code_t
-        code;      /* SW_C_OK when applied; POLICY_VIOLATION when quarantined */
-    char msg[256]; /* sentence: what was expected (e.g. current/allowed phases)
-                    */
+        code; /* SW_C_OK when applied; POLICY_VIOLATION when quarantined */
+    char msg[SWOOSH_MSG_SIZE]; /* sentence: what was expected (e.g.
+                                * current/allowed phases)
+                                */
 } sw_result_t;
 
 /* Applies p to s (SPEC §5 steps 4–7). p->has_hlc should be true (the
@@ -49,7 +50,8 @@ void sw_reduce(sw_state_t *s, const sw_proposal_t *p, const sw_guards_t *g,
 /* Step 3: the current_state_hash precondition. "genesis" = index 0. Returns
  * SW_C_OK or SW_C_STATE_HASH_MISMATCH with msg. */
 sw_code_t sw_check_precondition(const sw_proposal_t *p, uint64_t index,
-                                const char *current_hash, char msg[256]);
+                                const char *current_hash,
+                                char msg[SWOOSH_MSG_SIZE]);
 
 /* Names for WAL records and logs. */
 const char *sw_outcome_name(sw_outcome_t o);

@@ -300,6 +300,6 @@ typedef struct sw_wal_decoded {
  * that exact shape (the proposal is checked later, by the JSON parser)
  * returns false with a sentence in msg. */
 bool sw_wal_decode_record(const char *rec, size_t len, sw_wal_decoded_t *out,
-                          char msg[256]);
+                          char msg[SWOOSH_MSG_SIZE]);
 
 #endif

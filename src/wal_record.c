@@ -107,10 +107,10 @@ static bool uint_fwd(cursor_t *c, uint64_t *v)
     return parse_u64(s, (size_t)(c->p - s), v);
 }
 
-static bool decode_fail(char msg[256], const char *what)
+static bool decode_fail(char msg[SWOOSH_MSG_SIZE], const char *what)
 {
-    snprintf(msg, 256, "record is not in the canonical record format (%s)",
-             what);
+    snprintf(msg, SWOOSH_MSG_SIZE,
+             "record is not in the canonical record format (%s)", what);
     return false;
 }
 
@@ -134,7 +134,7 @@ static bool lower_hex64(const char *p)
  * only the proposal between them may contain arbitrary keys. Replay reads
  * every record, so this keeps it cheap (SPEC §4 recovery). */
 bool sw_wal_decode_record(const char *rec, size_t len, sw_wal_decoded_t *out,
-                          char msg[256])
+                          char msg[SWOOSH_MSG_SIZE])
 {
     cursor_t c = {rec, rec + len};
     memset(out, 0, sizeof *out);
