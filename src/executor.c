@@ -171,8 +171,7 @@ static sw_view_t *build_view(sw_state_t *s, const char *hash)
 void sw_view_state_json(const sw_view_t *v, sw_section_t sec, sw_buf_t *b)
 {
     bool all = sec >= SW_SEC__COUNT;
-    sw_buf_reserve(b,
-                   b->len + (all ? v->projection_len : v->sec_len[sec]) + 256);
+    sw_buf_reserve(b, (all ? v->projection_len : v->sec_len[sec]) + 256);
     sw_buf_puts(b, "{\"hlc_last\":\"");
     sw_buf_puts(b, v->hlc_last);
     sw_buf_puts(b, "\",\"index\":");

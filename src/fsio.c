@@ -3,6 +3,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,17 +76,29 @@ swoosh_err_t sw_fsio_fsync_dir(const char *dir, swoosh_error *err)
 }
 
 /* Syncs the directory holding `path`'s last component, so that an entry
- * just created there survives a power loss. */
+ * just created there survives a power loss. A parent this process may write
+ * into but not open for reading (mode -wx) cannot be synced: that is
+ * logged, and the directory is used as before this sync existed. */
 static swoosh_err_t fsync_parent(const char *path, swoosh_error *err)
 {
     char parent[PATH_MAX];
     const char *slash = strrchr(path, '/');
-    if (!slash)
-        return sw_fsio_fsync_dir(".", err);
-    size_t len = slash == path ? 1 : (size_t)(slash - path);
-    memcpy(parent, path, len);
+    size_t len = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    memcpy(parent, slash ? path : ".", len);
     parent[len] = '\0';
-    return sw_fsio_fsync_dir(parent, err);
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EACCES || errno == EPERM) {
+            sw_log(SW_LOG_WARN, "fsio_parent_not_synced", "dir", parent,
+                   "error", strerror(errno), NULL);
+            return SWOOSH_OK;
+        }
+        return sw_error_set(err, SWOOSH_EIO, errno, "fsio: open dir %s",
+                            parent);
+    }
+    swoosh_err_t rc = sw_fsio_fsync(fd, parent, err);
+    close(fd);
+    return rc;
 }
 
 /* Creates the data directories operators name on the command line, parents
