@@ -414,22 +414,6 @@ static void test_deleted_file(void **state)
     sw_wal_close(w);
 }
 
-/* Deleting only the -wal file (where the commits go) is noticed too. */
-static void test_deleted_wal_file(void **state)
-{
-    swoosh_error err = {0};
-    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
-    assert_non_null(w);
-    assert_int_equal(append_keys(w, 1, 2, "d", &err), SWOOSH_OK);
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s-wal", (char *)*state, SW_WAL_FILE);
-    assert_int_equal(unlink(path), 0);
-    assert_int_equal(append_keys(w, 3, 1, "d", &err), SWOOSH_ESTORAGE);
-    assert_non_null(strstr(err.msg, "-wal was deleted"));
-    assert_false(sw_wal_healthy(w));
-    sw_wal_close(w);
-}
-
 /* At a clean shutdown finish leaves the log in one file (the -wal file
  * emptied, then removed by the close). When it cannot (here SQLite may not
  * truncate an immutable -wal file), it says the -wal file stays, and no
@@ -705,7 +689,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_deleted_wal_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
