@@ -10,6 +10,7 @@
  * SIGTERM/SIGINT.
  *
  * usage: bench_http_ceiling [--port N] [--threads N] [--epoll]
+ * (--threads: libmicrohttpd poll threads, default 1 like the server's.)
  */
 #include <microhttpd.h>
 
@@ -56,7 +57,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 int main(int argc, char **argv)
 {
-    unsigned port = 0, threads = 2;
+    unsigned port = 0, threads = 1;
     bool epoll = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--epoll"))

@@ -7,7 +7,11 @@
 #    by bench/window_setup.sh, then `swoosh bench` posting EXECUTION_BEAT
 #    with unique idem keys at 1 and 64 keep-alive connections; the same
 #    client against bench_http_ceiling (a trivial libmicrohttpd endpoint with
-#    the same daemon flags) gives the ceiling measured in the same run.
+#    the same daemon flags, one poll thread like the server's default) gives
+#    the ceiling measured in the same run. With a pool of two threads the
+#    trivial endpoint was slower and bimodal (108–162k against 161–170k req/s
+#    for one thread, alternating on 2026-11-27): which thread accepts each
+#    connection is a race.
 #
 # The 64-connection runs alternate between the two servers for
 # BENCH_ROUNDS rounds and the verdict uses the median ratio: on a shared
@@ -72,7 +76,7 @@ run() { # run NAME URL CONNECTIONS [SUFFIX]
         --warmup "$warmup" --body-template "$body" --json \
         >"$tmp/$1-$3${4:-}.json"
 }
-"$ceiling" --port 0 --threads 2 >"$tmp/ceiling.out" &
+"$ceiling" --port 0 --threads 1 >"$tmp/ceiling.out" &
 pids+=($!)
 cport=$(wait_for "$tmp/ceiling.out" 's/^port=\([0-9]*\)$/\1/p')
 ceil_url="http://127.0.0.1:$cport"
