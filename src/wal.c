@@ -273,9 +273,9 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
  * unlinked inode, and all of it is lost when the process exits. One fstat
  * per commit, checked before any waiter is answered. The -wal file is not
  * checked the same way: a build with an fstat of it after every commit
- * measured ~5% slower in
- * throughput at 64 connections (docs/DURABILITY.md). A file renamed away
- * keeps its name count; network file systems are not supported. */
+ * measured ~5% slower at 64 connections (docs/DURABILITY.md). A file
+ * renamed away keeps its name count; network file systems are not
+ * supported. */
 static bool log_unlinked(const sqlite_wal_t *w)
 {
     struct stat st;
