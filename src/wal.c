@@ -271,11 +271,11 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
 /* True once the database file has no name left (`rm -rf` of the WAL
  * directory under a running server): SQLite goes on committing into the
  * unlinked inode, and all of it is lost when the process exits. One fstat
- * per commit, checked before any waiter is answered. The -wal file is not
- * checked the same way: a build with an fstat of it after every commit
- * measured ~5% slower at 64 connections (docs/DURABILITY.md). A file
- * renamed away keeps its name count; network file systems are not
- * supported. */
+ * per commit, checked before any waiter is answered. The -wal file is
+ * checked by the checkpoint thread instead (check_wal_file): a build with
+ * an fstat of it after every commit measured ~5% slower at 64 connections
+ * (docs/DURABILITY.md). A file renamed away keeps its name count; network
+ * file systems are not supported. */
 static bool log_unlinked(const sqlite_wal_t *w)
 {
     struct stat st;
@@ -621,14 +621,49 @@ static void ckpt_cycle(sqlite_wal_t *w, int min_frames)
     }
 }
 
+/* How often the checkpoint thread looks for a deleted -wal file. */
+#define WAL_FILE_CHECK_S 1
+
+/* The -wal file, which every commit goes into, must keep its name while
+ * the log is open: after an operator deletes it, every commit since the
+ * last checkpoint is gone at the next start. The commit path checks only
+ * the database file (log_unlinked); this check runs on the checkpoint
+ * thread about once a second, so commits in the second after a deletion
+ * can still be lost, but none later (docs/DURABILITY.md). */
+static void check_wal_file(sqlite_wal_t *w)
+{
+    char p[PATH_MAX + 8];
+    snprintf(p, sizeof p, "%s-wal", w->path);
+    struct stat st;
+    if (stat(p, &st) == 0 || errno != ENOENT || atomic_load(&w->failed))
+        return;
+    atomic_store(&w->failed, true);
+    sw_log(SW_LOG_ERROR, "wal_file_deleted", "path", p, "storage", "failed",
+           NULL);
+}
+
 static void *ckpt_main(void *arg)
 {
     sqlite_wal_t *w = arg;
     pthread_setname_np(pthread_self(), "sw-checkpoint");
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
     pthread_mutex_lock(&w->cmu);
     for (;;) {
-        while (!w->ckpt_req && !w->ckpt_stop)
-            pthread_cond_wait(&w->ccv, &w->cmu);
+        while (!w->ckpt_req && !w->ckpt_stop) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += WAL_FILE_CHECK_S;
+            pthread_cond_timedwait(&w->ccv, &w->cmu, &ts);
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (!w->ckpt_stop && now.tv_sec - last.tv_sec >= WAL_FILE_CHECK_S) {
+                last = now;
+                pthread_mutex_unlock(&w->cmu);
+                check_wal_file(w);
+                pthread_mutex_lock(&w->cmu);
+            }
+        }
         if (w->ckpt_stop)
             break;
         w->ckpt_req = false;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define GEN_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -414,6 +415,38 @@ static void test_deleted_file(void **state)
     sw_wal_close(w);
 }
 
+/* Deleting only the -wal file, where the commits go, is noticed by the
+ * checkpoint thread within about a second: the log turns unhealthy and
+ * refuses commits (the commit path itself checks only the database file). A
+ * reopened log (no -wal file after a clean close) stays healthy meanwhile:
+ * SQLite recreates the file on open. */
+static void test_deleted_wal_file(void **state)
+{
+    swoosh_error err = {0};
+    sw_wal_t *w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(append_keys(w, 1, 2, "d", &err), SWOOSH_OK);
+    sw_wal_close(w);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s-wal", (char *)*state, SW_WAL_FILE);
+    struct stat st;
+    assert_int_not_equal(stat(path, &st), 0); /* a clean close removed it */
+    w = sw_wal_open(*state, GEN_A, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(append_keys(w, 3, 1, "d", &err), SWOOSH_OK);
+    assert_int_equal(unlink(path), 0);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do { /* the check runs about once a second */
+        nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (sw_wal_healthy(w) && now.tv_sec - t0.tv_sec < 10);
+    assert_false(sw_wal_healthy(w));
+    assert_int_equal(append_keys(w, 4, 1, "d", &err), SWOOSH_ESTORAGE);
+    sw_wal_close(w);
+}
+
 /* At a clean shutdown finish leaves the log in one file (the -wal file
  * emptied, then removed by the close). When it cannot (here SQLite may not
  * truncate an immutable -wal file), it says the -wal file stays, and no
@@ -689,6 +722,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_wal_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finish, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_restarts_wal, setup,
