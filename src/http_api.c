@@ -17,6 +17,12 @@
 
 #define LOG_LIMIT_DEFAULT 100
 #define LOG_LIMIT_MAX     1000
+/* A GET /log page also stops once its records pass this many bytes (it
+ * always holds at least one): the page stays in memory until its client
+ * has read it, and 1,000 records of evidence-heavy proposals would be
+ * ~60 MB per connection, which a few clients that never read could turn
+ * into an out-of-memory abort. `next` still says where to go on. */
+#define LOG_PAGE_BYTES_MAX (1u << 20)
 
 struct sw_api {
     sw_executor_t *ex;
@@ -350,7 +356,7 @@ static int log_one(void *arg, const sw_wal_record_t *r)
         sw_buf_putc(a->b, ',');
     sw_buf_append(a->b, r->record, r->record_len);
     a->last = r->index;
-    return 0;
+    return a->b->len >= LOG_PAGE_BYTES_MAX;
 }
 
 /* One suspended GET /log waiting for the reader thread. */

@@ -343,6 +343,71 @@ static void test_log(void **state)
     json_decref(j);
 }
 
+/* A GET /log page stops once its records pass 1 MiB, however large the
+ * limit, so clients that never read their answers cannot make the server
+ * hold 1,000 evidence-heavy records each; paging with `next` still returns
+ * every record once, in order. */
+static void test_log_page_bytes(void **state)
+{
+    th_server_t *s = *state;
+    enum { N = 24, EV = 60, EV_LEN = 1000 };
+    size_t cap = 128 + EV * (EV_LEN + 3);
+    char *body = malloc(cap);
+    assert_non_null(body);
+    for (int i = 0; i < N; i++) {
+        int n = snprintf(body, cap,
+                         "{\"transition\":\"%s\",\"signer\":\"tester\","
+                         "\"idem_key\":\"big-%d\",\"evidence\":[",
+                         i % 2 ? "CONTROL_RESUME" : "CONTROL_PAUSE", i);
+        for (int e = 0; e < EV; e++) {
+            body[n++] = e ? ',' : ' ';
+            body[n++] = '"';
+            memset(body + n, 'a' + e % 26, EV_LEN);
+            n += EV_LEN;
+            body[n++] = '"';
+        }
+        memcpy(body + n, "]}", 3);
+        int st = 0;
+        json_t *j = post(s->port, body, &st);
+        assert_int_equal(st, 200);
+        json_decref(j);
+    }
+    free(body);
+    uint64_t from = 1, seen = 0;
+    unsigned pages = 0;
+    for (;;) {
+        char path[64];
+        snprintf(path, sizeof path, "/log?from=%llu&limit=1000",
+                 (unsigned long long)from);
+        th_resp_t r;
+        assert_int_equal(th_http(s->port, "GET", path, NULL, NULL, &r), 0);
+        assert_int_equal(r.status, 200);
+        /* One record more than 1 MiB at most (a record is ~62 KB here). */
+        assert_true(r.body_len < (1u << 20) + 70000);
+        json_t *j = th_json(&r);
+        th_resp_free(&r);
+        json_t *recs = json_object_get(j, "records");
+        size_t n = json_array_size(recs);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(json_integer_value(json_object_get(
+                                 json_array_get(recs, i), "index")),
+                             (json_int_t)(from + i));
+        uint64_t next =
+            (uint64_t)json_integer_value(json_object_get(j, "next"));
+        json_decref(j);
+        if (n == 0) {
+            assert_int_equal(next, from);
+            break;
+        }
+        assert_int_equal(next, from + n);
+        seen += n;
+        from = next;
+        pages++;
+    }
+    assert_int_equal(seen, N);
+    assert_true(pages >= 2); /* 24 × ~62 KB does not fit one page */
+}
+
 /* GET /metrics is Prometheus text with HELP/TYPE lines, and its counters
  * move with the requests this test makes. */
 static void test_metrics(void **state)
@@ -866,6 +931,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_projection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_page_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_codes, setup, teardown),

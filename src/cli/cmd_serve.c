@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 /* How long a clean shutdown waits for requests still arriving. */
 #define DRAIN_TIMEOUT_MS 5000
@@ -106,6 +107,44 @@ static sw_executor_t *open_executor(const sw_config_t *c, int *exit_code)
     return NULL;
 }
 
+/* Descriptors the server needs besides its connections: stdio, the listen
+ * socket, SQLite's files for its connections, the lock files, snapshot
+ * writes, eventfds and guard calls. */
+#define FD_RESERVE 64
+
+/* Every HTTP connection holds a descriptor, and the usual soft limit (1024)
+ * equals the default connection limit: at it, accept() fails and new
+ * clients wait in the listen backlog until idle connections time out, and
+ * snapshots fail with EMFILE. So the soft limit is raised to the hard one,
+ * and if the connection limit still does not fit beside FD_RESERVE it is
+ * lowered, and the log says so. */
+static void fit_fd_limit(sw_config_t *c)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur >= c->max_connections + FD_RESERVE)
+        return;
+    uint64_t fit = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE
+                                                : rl.rlim_cur / 2;
+    if (fit == 0)
+        fit = 1;
+    char from[24], to[24], lim[24];
+    snprintf(from, sizeof from, "%llu", (unsigned long long)c->max_connections);
+    snprintf(to, sizeof to, "%llu", (unsigned long long)fit);
+    snprintf(lim, sizeof lim, "%llu", (unsigned long long)rl.rlim_cur);
+    sw_log(SW_LOG_WARN, "max_connections_lowered", "from", from, "to", to,
+           "open_files_limit", lim, NULL);
+    c->max_connections = fit;
+}
+
 /* Runs the service until SIGTERM/SIGINT. Signals are blocked in every
  * thread before any thread starts and taken with sigwait() here, so no
  * handler runs at an arbitrary point (SPEC §8 clean shutdown). */
@@ -135,6 +174,7 @@ int cmd_serve(int argc, char **argv)
     sw_log_level_t lvl = SW_LOG_INFO;
     sw_log_level_parse(cfg.log_level, &lvl);
     sw_log_set_level(lvl);
+    fit_fd_limit(&cfg);
 
     sigset_t set;
     sigemptyset(&set);
