@@ -18,6 +18,10 @@ void sw_reduce_msg(char msg[SWOOSH_MSG_SIZE], const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, SWOOSH_MSG_SIZE, fmt, ap);
     va_end(ap);
+    /* Sentences echo client ids, which may hold any bytes (and %.Ns may cut
+     * a UTF-8 sequence): make them printable ASCII here, once for every
+     * check, as sw_quote does (it works in place, byte for byte). */
+    sw_quote(msg, SWOOSH_MSG_SIZE - 1, msg, strlen(msg));
 }
 
 static void reject(sw_result_t *r, sw_code_t code)

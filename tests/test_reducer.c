@@ -561,6 +561,11 @@ static const row_t rows[] = {
       P("COUNCIL_ROLE_CLAIMED",
         "{\"council_id\":\"c1\",\"role\":\"ghost\",\"agent_id\":\"a1\"}"),
       0, UNKNOWN_ROLE, CNC, SW_CNC_ELECT, NULL),
+    R("COUNCIL_ROLE_CLAIMED unplanned non-ASCII role", SE, NULL,
+      P("COUNCIL_ROLE_CLAIMED",
+        "{\"council_id\":\"c1\",\"role\":\"r\\u00e9le\",\"agent_id\":"
+        "\"a\\u0001\"}"),
+      0, UNKNOWN_ROLE, CNC, SW_CNC_ELECT, NULL),
     R("COUNCIL_ROLE_CLAIMED held role (before member check)", SF, NULL,
       P("COUNCIL_ROLE_CLAIMED",
         "{\"council_id\":\"c1\",\"role\":\"lead\",\"agent_id\":\"a2\"}"),
@@ -963,6 +968,12 @@ static void test_rows(void **unused)
             fail_msg("row \"%s\": got %s (%s), want %s", w->what,
                      sw_code_name(r.code), r.msg, sw_code_name(w->code));
         assert_true(r.msg[0] != '\0');
+        /* docs/API.md: the sentence is printable ASCII, whatever bytes the
+         * client's ids held. */
+        for (const char *c = r.msg; *c; c++)
+            if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                fail_msg("row \"%s\": byte 0x%02x in \"%s\"", w->what,
+                         (unsigned char)*c, r.msg);
         sw_state_hash(s, after);
         th_scratch_hash(s, fresh);
         assert_string_equal(after, fresh);
