@@ -132,16 +132,14 @@ static void fit_fd_limit(sw_config_t *c)
     if (rl.rlim_cur == RLIM_INFINITY ||
         rl.rlim_cur >= c->max_connections + FD_RESERVE)
         return;
-    uint64_t fit = rl.rlim_cur > 2 * FD_RESERVE ? rl.rlim_cur - FD_RESERVE
-                                                : rl.rlim_cur / 2;
-    if (fit == 0)
-        fit = 1;
-    char from[24], to[24], lim[24];
-    snprintf(from, sizeof from, "%llu", (unsigned long long)c->max_connections);
-    snprintf(to, sizeof to, "%llu", (unsigned long long)fit);
-    snprintf(lim, sizeof lim, "%llu", (unsigned long long)rl.rlim_cur);
-    sw_log(SW_LOG_WARN, "max_connections_lowered", "from", from, "to", to,
-           "open_files_limit", lim, NULL);
+    /* Below 2 * FD_RESERVE descriptors, half go to connections. */
+    uint64_t reserve =
+        rl.rlim_cur > 2 * FD_RESERVE ? FD_RESERVE : rl.rlim_cur / 2;
+    uint64_t fit = rl.rlim_cur - reserve > 0 ? rl.rlim_cur - reserve : 1;
+    sw_logf(SW_LOG_WARN, "max_connections_lowered",
+            "from=%llu to=%llu open_files_limit=%llu",
+            (unsigned long long)c->max_connections, (unsigned long long)fit,
+            (unsigned long long)rl.rlim_cur);
     c->max_connections = fit;
 }
 
